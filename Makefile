@@ -1,0 +1,49 @@
+# Two commands a newcomer needs: `make dev` and `make test`. Everything else is their parts.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8080
+PYTEST_ARGS ?=
+
+.PHONY: dev test venv web web-deps services browser test-py test-web bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt -e .
+	touch $@
+
+venv: $(STAMP)
+
+web-deps:
+	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund; fi
+
+web: web-deps
+	@if [ -f web/package.json ]; then cd web && npm run build; fi
+
+## make dev: install everything, build the dashboard, start every function on SQLite.
+dev: venv web
+	$(PY) -m shared.gateway --host $(HOST) --port $(PORT)
+
+services:
+	bash scripts/ensure-postgres.sh
+
+browser:
+	bash scripts/ensure-chromium.sh
+
+test-py: venv services
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-web: web
+	@if [ -f web/package.json ]; then cd web && npm test; fi
+
+## make test: install what tests need (PostgreSQL, Chromium, packages) and run them all.
+test: venv services browser test-web test-py
+
+bench: venv services
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) web/node_modules web/dist data

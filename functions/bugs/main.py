@@ -1,0 +1,46 @@
+"""bugs: list, detail, status changes and the projects list."""
+
+import functions_framework
+
+from shared import bugs as bug_store
+from shared import limits
+from shared.http import Call, Router
+from shared.models import LEVELS, SOURCES, STATUSES
+from shared.params import bug_id, choice_list, integer, text_list
+
+router = Router("bugs")
+
+
+@router.route("GET", "/api/v1/bugs", "/")
+def _list(call: Call):
+    q = call.arg("q")
+    filters = dict(
+        project_id=text_list(call.arg("project_id")),
+        source=choice_list(call.arg("source"), "source", SOURCES, str.lower),
+        status=choice_list(call.arg("status"), "status", STATUSES, str.upper),
+        level=choice_list(call.arg("level"), "level", LEVELS, str.upper),
+        q=q[: limits.MAX_QUERY_TEXT].replace("\x00", "") if q else None,
+    )
+    page = integer(call.arg("page"), "page", 1, 1, 1_000_000)
+    page_size = integer(call.arg("page_size"), "page_size", 20, 1, limits.MAX_PAGE_SIZE)
+    return bug_store.list_bugs(filters, page, page_size, call.arg("sort"))
+
+
+@router.route("GET", "/api/v1/projects", "/projects")
+def _projects(call: Call):
+    return bug_store.list_projects(choice_list(call.arg("source"), "source", SOURCES, str.lower))
+
+
+@router.route("GET", "/api/v1/bugs/{id}", "/{id}")
+def _detail(call: Call):
+    return bug_store.get_bug(bug_id(call.params["id"]))
+
+
+@router.route("PATCH", "/api/v1/bugs/{id}/status", "/{id}/status")
+def _status(call: Call):
+    return bug_store.change_status(bug_id(call.params["id"]), call.json(), call.actor)
+
+
+@functions_framework.http
+def bugs(request):
+    return router.dispatch(request)

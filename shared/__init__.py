@@ -1,0 +1,1 @@
+"""Code every Log Center function shares: settings, model, fingerprint, database, HTTP."""

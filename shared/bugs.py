@@ -1,0 +1,137 @@
+"""Reading bugs and changing their status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from shared import limits
+from shared.db import session_scope
+from shared.errors import Conflict, NotFound, ValidationFailed, field_error
+from shared.models import OPEN_STATUSES, STATUSES, ErrorLog, StatusHistory
+from shared.serialize import bug_dict, history_dict
+from shared.timeutil import iso, utcnow
+from shared.validation import clean_text
+
+SORT_KEYS = {
+    "last_seen_at": ErrorLog.last_seen_at,
+    "first_seen_at": ErrorLog.first_seen_at,
+    "occurrence_count": ErrorLog.occurrence_count,
+    "id": ErrorLog.id,
+    "level": ErrorLog.level,
+    "status": ErrorLog.status,
+    "project_id": ErrorLog.project_id,
+}
+DEFAULT_SORT = "-last_seen_at"
+
+
+def apply_filters(stmt: Select, *, project_id: list[str] | None = None, source: list[str] | None = None,
+                  status: list[str] | None = None, level: list[str] | None = None,
+                  q: str | None = None) -> Select:
+    if project_id:
+        stmt = stmt.where(ErrorLog.project_id.in_(project_id))
+    if source:
+        stmt = stmt.where(ErrorLog.source.in_(source))
+    if status:
+        stmt = stmt.where(ErrorLog.status.in_(status))
+    if level:
+        stmt = stmt.where(ErrorLog.level.in_(level))
+    if q:
+        stmt = stmt.where(or_(ErrorLog.error_type.icontains(q, autoescape=True),
+                              ErrorLog.error_message.icontains(q, autoescape=True)))
+    return stmt
+
+
+def parse_sort(value: str | None) -> list:
+    value = value or DEFAULT_SORT
+    descending = value.startswith("-")
+    key = value.lstrip("-+")
+    column = SORT_KEYS.get(key)
+    if column is None:
+        raise ValidationFailed("invalid sort", [field_error(
+            "sort", f"must be one of {', '.join(SORT_KEYS)} with an optional leading '-'")])
+    tiebreak = ErrorLog.id.desc() if descending else ErrorLog.id.asc()
+    return [column.desc() if descending else column.asc(), tiebreak]
+
+
+def list_bugs(filters: dict[str, Any], page: int, page_size: int, sort: str | None) -> dict[str, Any]:
+    order = parse_sort(sort)
+    with session_scope() as session:
+        total = session.scalar(apply_filters(select(func.count()).select_from(ErrorLog), **filters))
+        rows = session.scalars(apply_filters(select(ErrorLog), **filters)
+                               .order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
+        return {"items": [bug_dict(r) for r in rows], "total": total, "page": page, "page_size": page_size}
+
+
+def _history(session: Session, bug_id: int) -> list[dict[str, Any]]:
+    rows = session.scalars(select(StatusHistory).where(StatusHistory.bug_id == bug_id)
+                           .order_by(StatusHistory.id.desc())).all()
+    return [history_dict(r) for r in rows]
+
+
+def get_bug(bug_id: int) -> dict[str, Any]:
+    with session_scope() as session:
+        bug = session.get(ErrorLog, bug_id)
+        if bug is None:
+            raise NotFound(f"no bug {bug_id}")
+        return {**bug_dict(bug), "history": _history(session, bug_id)}
+
+
+def _locked(session: Session, bug_id: int) -> ErrorLog:
+    bug = session.scalars(select(ErrorLog).where(ErrorLog.id == bug_id).with_for_update()).first()
+    if bug is None:
+        raise NotFound(f"no bug {bug_id}")
+    return bug
+
+
+def _note(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed("invalid note", [field_error("note", "must be a string")])
+    return clean_text(value)[: limits.MAX_NOTE] or None
+
+
+def record_change(session: Session, bug: ErrorLog, to_status: str, note: str | None, actor: str) -> None:
+    session.add(StatusHistory(bug_id=bug.id, from_status=bug.status, to_status=to_status, note=note,
+                              actor=actor[:64], created_at=utcnow()))
+    bug.status = to_status
+
+
+def change_status(bug_id: int, payload: Any, actor: str) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise ValidationFailed("the body must be a JSON object", [field_error("$", "must be an object")])
+    status = payload.get("status")
+    if status is None:
+        raise ValidationFailed("status is required", [field_error("status", "required")])
+    if not isinstance(status, str) or status.upper() not in STATUSES:
+        raise ValidationFailed("invalid status", [field_error("status", f"must be one of {', '.join(STATUSES)}")])
+    status = status.upper()
+    note = _note(payload.get("note"))
+    if status == "FIXING":
+        raise Conflict("FIXING is entered only by claiming the task (POST /api/v1/tasks/{id}/claim)")
+    with session_scope(write=True) as session:
+        bug = _locked(session, bug_id)
+        if status == "PENDING_FIX" and bug.source != "runtime":
+            raise ValidationFailed(
+                f"{bug.source} bugs are not auto-repairable; only runtime bugs can be queued for repair",
+                [field_error("status", "PENDING_FIX is only for runtime bugs")])
+        record_change(session, bug, status, note, actor)
+        session.flush()
+        return {**bug_dict(bug), "history": _history(session, bug_id)}
+
+
+def list_projects(source: list[str] | None) -> dict[str, Any]:
+    stmt = select(ErrorLog.project_id, func.count().label("bug_count"),
+                  func.sum(ErrorLog.occurrence_count).label("occurrences"),
+                  func.sum(case((ErrorLog.status.in_(OPEN_STATUSES), 1), else_=0)).label("open_count"),
+                  func.max(ErrorLog.last_seen_at).label("last_seen_at"))
+    stmt = apply_filters(stmt, source=source).group_by(ErrorLog.project_id).order_by(ErrorLog.project_id)
+    with session_scope() as session:
+        items = [{"project_id": r.project_id, "bug_count": r.bug_count, "open_count": int(r.open_count or 0),
+                  "occurrence_count": int(r.occurrences or 0), "last_seen_at": iso(r.last_seen_at)}
+                 for r in session.execute(stmt)]
+    return {"items": items, "total": len(items)}
+

@@ -1,0 +1,150 @@
+"""The embedded default: every function in one process, plus the built dashboard.
+
+    python -m shared.gateway [--host 127.0.0.1] [--port 8080]
+
+Routes `/function/<name>/…` and the `/api/v1/…` paths of DESIGN.md to the same handler
+functions that run alone under functions-framework, and serves `web/dist` at `/` (any
+other path without a file falls back to index.html, so /bugs and /bugs/<id> load the SPA).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import ipaddress
+import logging
+import sys
+import threading
+from pathlib import Path
+from typing import Callable
+
+import flask
+
+from shared.errors import NotFound
+from shared.http import error_response, json_response
+from shared.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB_DIST = ROOT / "web" / "dist"
+
+# OpenFaaS function name -> (folder under functions/, entry point)
+FUNCTIONS = {
+    "report": ("report", "report"),
+    "bugs": ("bugs", "bugs"),
+    "tasks": ("tasks", "tasks"),
+    "stats": ("stats", "stats"),
+    "pod-scanner": ("pod_scanner", "pod_scanner"),
+}
+# API path prefix -> function (the same table the k8s ingress and DESIGN.md use)
+API_ROUTES = [
+    ("/api/v1/logs/report", "report"),
+    ("/api/v1/bugs", "bugs"),
+    ("/api/v1/projects", "bugs"),
+    ("/api/v1/tasks", "tasks"),
+    ("/api/v1/dashboard", "stats"),
+]
+
+log = logging.getLogger("logcenter.gateway")
+_loaded: dict[str, Callable] = {}
+_load_lock = threading.Lock()
+
+
+def load_function(name: str) -> Callable:
+    """Import functions/<folder>/main.py under a unique module name (each is `main` on its own)."""
+    handler = _loaded.get(name)
+    if handler is not None:
+        return handler
+    with _load_lock:
+        if name not in _loaded:
+            folder, target = FUNCTIONS[name]
+            source = ROOT / "functions" / folder / "main.py"
+            if not source.exists():
+                raise NotFound(f"function {name} is not part of this checkout")
+            spec = importlib.util.spec_from_file_location(f"logcenter_function_{folder}", source)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+            _loaded[name] = getattr(module, target)
+    return _loaded[name]
+
+
+def function_for(path: str) -> str | None:
+    if path.startswith("/function/"):
+        name = path.split("/")[2]
+        return name if name in FUNCTIONS else None
+    for prefix, name in API_ROUTES:
+        if path == prefix or path.startswith(prefix + "/"):
+            return name
+    return None
+
+
+def create_app(web_dist: Path = WEB_DIST) -> flask.Flask:
+    app = flask.Flask("logcenter-gateway", static_folder=None)
+
+    @app.route("/", defaults={"path": ""}, methods=["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"])
+    @app.route("/<path:path>", methods=["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"])
+    def route(path: str):
+        request = flask.request
+        name = function_for(request.path)
+        if name is not None:
+            try:
+                return load_function(name)(request)
+            except NotFound as exc:
+                return error_response(exc)
+        if request.path == "/_/health":
+            return json_response({"status": "ok", "function": "gateway"})
+        if request.path.startswith(("/api/", "/function/")):
+            return error_response(NotFound(f"no route for {request.path}"))
+        return _static(web_dist, path)
+
+    return app
+
+
+def _static(web_dist: Path, path: str) -> flask.Response:
+    index = web_dist / "index.html"
+    if not index.exists():
+        return json_response({"message": "the dashboard is not built; run `make web` (make dev does)",
+                              "api": [p for p, _ in API_ROUTES]})
+    candidate = (web_dist / path).resolve()
+    if path and candidate.is_file() and web_dist.resolve() in candidate.parents:
+        response = flask.send_file(candidate)
+        if "/assets/" in f"/{path}":
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+    if Path(path).suffix and path.split("/")[0] == "assets":
+        return error_response(NotFound(f"no file {path}"))
+    response = flask.send_file(index)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _warn_if_open(host: str) -> None:
+    settings = get_settings()
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback and (not settings.api_tokens or not settings.ingest_tokens):
+        log.warning("binding %s without LOGCENTER_API_TOKEN / LOGCENTER_INGEST_TOKEN: "
+                    "anyone who can reach this port can read and change bugs", host)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m shared.gateway", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _warn_if_open(args.host)
+    from shared.db import get_engine
+
+    get_engine()  # create or upgrade the schema before the first request
+    log.info("Log Center on http://%s:%d/ (database: %s)", args.host, args.port,
+             get_settings().database_url.split("@")[-1])
+    from werkzeug.serving import run_simple
+
+    run_simple(args.host, args.port, create_app(), threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""The HTTP edge every function shares: routing, body parsing, auth, CORS, errors.
+
+A function builds a Router, registers handlers for its DESIGN.md paths, and exposes
+`router.dispatch` as its functions-framework entry point. Errors of any kind become the
+JSON error shape here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import flask
+from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
+
+from shared import errors
+from shared.settings import Settings, get_settings
+
+log = logging.getLogger("logcenter.http")
+
+_FUNCTION_PREFIX = re.compile(r"^/function/[A-Za-z0-9_.-]+")
+_JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
+
+
+@dataclass
+class Call:
+    """What a handler gets: the request, its path parameters and who made it."""
+
+    request: flask.Request
+    params: dict[str, str]
+    actor: str
+    settings: Settings
+
+    def json(self) -> Any:
+        return read_json(self.request, self.settings.max_body_bytes)
+
+    def arg(self, name: str) -> str | None:
+        value = self.request.args.get(name)
+        return value if value not in (None, "") else None
+
+
+Handler = Callable[[Call], "flask.Response | tuple[Any, int] | Any"]
+
+
+@dataclass
+class _Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    auth: str | None
+
+
+def _compile(path: str) -> re.Pattern[str]:
+    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path.rstrip("/") or "/")
+    return re.compile(f"^{regex}$")
+
+
+class Router:
+    def __init__(self, name: str):
+        self.name = name
+        self.routes: list[_Route] = []
+
+    def route(self, method: str, *paths: str, auth: str | None = "api") -> Callable[[Handler], Handler]:
+        """Register a handler; `auth` is "api", "ingest" or None (open)."""
+
+        def register(handler: Handler) -> Handler:
+            for path in paths:
+                self.routes.append(_Route(method, _compile(path), handler, auth))
+            return handler
+
+        return register
+
+    def dispatch(self, request: flask.Request) -> flask.Response:
+        settings = None
+        try:
+            settings = get_settings()
+            response = self._dispatch(request, settings)
+        except errors.ApiError as exc:
+            response = error_response(exc)
+        except (OperationalError, PoolTimeout) as exc:
+            response = _unavailable(exc, settings)
+        except DBAPIError as exc:
+            if exc.connection_invalidated or _is_connection_error(exc):
+                response = _unavailable(exc, settings)
+            else:
+                log.exception("database error in %s %s", request.method, request.path)
+                response = error_response(_internal())
+        except Exception:  # noqa: BLE001 - the contract is a JSON body, never an HTML 500
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            response = error_response(_internal())
+        return _with_cors(response, request, settings)
+
+    def _dispatch(self, request: flask.Request, settings: Settings) -> flask.Response:
+        path = _FUNCTION_PREFIX.sub("", request.path, count=1).rstrip("/") or "/"
+        if request.method == "OPTIONS":
+            return flask.Response(status=204)
+        if path == "/_/health":
+            return json_response({"status": "ok", "function": self.name})
+        if path == "/_/ready":
+            return self._ready()
+        allowed = []
+        for route in self.routes:
+            match = route.pattern.match(path)
+            if not match:
+                continue
+            if route.method != request.method and not (request.method == "HEAD" and route.method == "GET"):
+                allowed.append(route.method)
+                continue
+            actor = authenticate(request, settings, route.auth)
+            result = route.handler(Call(request, match.groupdict(), actor, settings))
+            return result if isinstance(result, flask.Response) else json_response(*_as_tuple(result))
+        if allowed:
+            raise errors.MethodNotAllowed(sorted(set(allowed)) + ["OPTIONS"])
+        raise errors.NotFound(f"no route for {request.path}")
+
+    def _ready(self) -> flask.Response:
+        from shared.db import get_engine  # a readiness probe is the one place health touches the DB
+        from sqlalchemy import text
+
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return json_response({"status": "ready", "function": self.name})
+
+
+def _as_tuple(result: Any) -> tuple[Any, int]:
+    if isinstance(result, tuple):
+        return result[0], result[1]
+    return result, 200
+
+
+def _internal() -> errors.ApiError:
+    exc = errors.ApiError("internal error; the server log has details")
+    exc.status, exc.code = 500, "internal_error"
+    return exc
+
+
+def _is_connection_error(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else ""
+    return any(s in text for s in ("connection", "network", "timed out", "timeout", "broken pipe",
+                                   "terminating", "shutting down", "starting up", "database is locked"))
+
+
+def _unavailable(exc: Exception, settings: Settings | None) -> flask.Response:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    retry = settings.retry_after_seconds if settings else 5
+    return error_response(errors.ServiceUnavailable("the database is unavailable; retry later", retry))
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> flask.Response:
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+    return flask.Response(data, status=status, headers=headers, mimetype="application/json")
+
+
+def error_response(exc: errors.ApiError) -> flask.Response:
+    return json_response(exc.body(), exc.status, exc.headers)
+
+
+def _with_cors(response: flask.Response, request: flask.Request, settings: Settings | None) -> flask.Response:
+    origins = settings.cors_origins if settings else ()
+    origin = request.headers.get("Origin")
+    if not origin or not origins:
+        return response
+    if "*" in origins:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin in origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    else:
+        return response
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Content-Encoding, X-Log-Center-Token"
+    response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+# ----------------------------------------------------------------------------- auth
+
+def presented_token(request: flask.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    token = request.headers.get("X-Log-Center-Token", "").strip()
+    return token or None
+
+
+def authenticate(request: flask.Request, settings: Settings, kind: str | None) -> str:
+    """The actor name for history rows; raises Unauthorized when a configured token is missing."""
+    tokens = {"api": settings.api_tokens, "ingest": settings.ingest_tokens}.get(kind or "", {})
+    if not tokens:
+        return "anonymous"
+    presented = presented_token(request)
+    if presented is None:
+        raise errors.Unauthorized("this route needs a token (Authorization: Bearer …)")
+    actor = None
+    given = presented.encode("utf-8")
+    for token, name in tokens.items():
+        # compare_digest against every token: timing reveals neither match nor position.
+        if hmac.compare_digest(given, token.encode("utf-8")):
+            actor = name
+    if actor is None:
+        raise errors.Unauthorized("invalid token")
+    return actor
+
+
+# ----------------------------------------------------------------------------- body
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_body(request: flask.Request, limit: int) -> bytes:
+    """The raw body, inflated if gzip/deflate encoded, never more than `limit` bytes."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise errors.PayloadTooLarge(f"the body is {length} bytes; the limit is {limit}")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise errors.PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise errors.UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported; use gzip or none")
+    wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    try:
+        # max_length bounds the work a zip bomb can make us do.
+        data = inflater.decompress(raw, limit + 1)
+    except zlib.error as exc:
+        raise errors.BadRequest(f"the body is not valid {encoding}: {exc}") from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise errors.PayloadTooLarge(f"the inflated body is over the limit of {limit} bytes")
+    return data
+
+
+def read_json(request: flask.Request, limit: int) -> Any:
+    mimetype = (request.mimetype or "").lower()
+    if not _JSON_TYPE.match(mimetype):
+        raise errors.UnsupportedMediaType("send Content-Type: application/json")
+    raw = read_body(request, limit)
+    if not raw.strip():
+        raise errors.InvalidJson("the body is empty; a JSON object is expected")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise errors.InvalidJson(f"the body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise errors.InvalidJson("the JSON is nested too deeply") from None
+    except ValueError as exc:
+        raise errors.InvalidJson(f"the body is not valid JSON: {exc}") from None
+
+
+__all__ = ["Call", "Router", "json_response", "error_response", "read_json", "read_body",
+           "authenticate", "presented_token"]

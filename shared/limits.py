@@ -1,0 +1,17 @@
+"""Every size limit in one place (README's "Limits" table mirrors this file)."""
+
+PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+MAX_ERROR_TYPE = 255          # chars; longer is truncated
+MAX_MESSAGE = 16_384          # chars; longer is truncated
+MAX_FILE_PATH = 1024          # chars; longer is truncated
+MAX_SHORT_FIELD = 64          # environment, version, commit_hash: chars; truncated
+MAX_LINE_NUMBER = 2**31 - 1   # larger is a 422
+MAX_STACK_TRACE = 65_536      # chars of a string trace; truncated (the tail is kept)
+MAX_STACK_FRAMES = 200        # frames of a list trace; the innermost (last) are kept
+MAX_CONTEXT_STRING = 65_536   # chars of any string inside context (e.g. log_tail); truncated
+MAX_CONTEXT_KEY = 200         # chars of a context key; truncated
+MAX_JSON_DEPTH = 20           # nesting of context / frames; deeper is a 422
+MAX_NOTE = 4096               # chars of a status-change note; truncated
+MAX_PAGE_SIZE = 200
+MAX_PENDING_LIMIT = 100
+MAX_QUERY_TEXT = 200          # chars of the bugs `q` search

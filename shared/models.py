@@ -1,0 +1,116 @@
+"""SQLAlchemy 2 models. Table `errorlog` keeps the name existing deployments have."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class LogSource(str, enum.Enum):
+    RUNTIME = "runtime"
+    CICD = "cicd"
+    DEPLOYMENT = "deployment"
+
+
+class Level(str, enum.Enum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+
+
+class BugStatus(str, enum.Enum):
+    NEW = "NEW"
+    PENDING_FIX = "PENDING_FIX"
+    FIXING = "FIXING"
+    FIXED = "FIXED"
+    VERIFIED = "VERIFIED"
+    DEPLOYED = "DEPLOYED"
+    FIX_FAILED = "FIX_FAILED"
+    CANNOT_REPRODUCE = "CANNOT_REPRODUCE"
+    IGNORED = "IGNORED"
+
+
+SOURCES = [s.value for s in LogSource]
+LEVELS = [lv.value for lv in Level]
+STATUSES = [s.value for s in BugStatus]
+PENDING_STATUSES = [BugStatus.NEW.value, BugStatus.PENDING_FIX.value]
+CLAIMABLE_STATUSES = [BugStatus.NEW.value, BugStatus.PENDING_FIX.value, BugStatus.FIX_FAILED.value]
+# Bugs somebody still has to act on (the projects list counts them).
+OPEN_STATUSES = [BugStatus.NEW.value, BugStatus.PENDING_FIX.value, BugStatus.FIXING.value,
+                 BugStatus.FIX_FAILED.value]
+# A runtime bug seen again in one of these is a regression and reopens.
+RESOLVED_STATUSES = [BugStatus.FIXED.value, BugStatus.VERIFIED.value, BugStatus.DEPLOYED.value]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ErrorLog(Base):
+    """One deduplicated bug; the latest report's details overwrite the previous ones."""
+
+    __tablename__ = "errorlog"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(20), default="runtime", server_default="runtime", index=True)
+    level: Mapped[str] = mapped_column(String(10), default="ERROR", server_default="ERROR")
+    environment: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[str | None] = mapped_column(String(64))
+    commit_hash: Mapped[str | None] = mapped_column(String(64))
+    error_type: Mapped[str] = mapped_column(String(255))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    file_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    line_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stack_trace: Mapped[object | None] = mapped_column(JSON)
+    context: Mapped[dict | None] = mapped_column(JSON)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="NEW", server_default="NEW", index=True)
+    occurrence_count: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
+    is_regression: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Client-supplied time of the latest report (server times below are authoritative).
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    first_seen_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # pod|restart_count|reason of the latest deployment report: the same crash seen by the
+    # next scan carries the same key and must not add to the count.
+    scan_key: Mapped[str | None] = mapped_column(String(400))
+    # What the latest report did (created/counted/rescan/reopened); the upsert's RETURNING
+    # tells the caller this without a second query.
+    last_ingest: Mapped[str | None] = mapped_column(String(16))
+    reopened_from: Mapped[str | None] = mapped_column(String(20))
+
+    __table_args__ = (
+        Index("ix_errorlog_project_source_status", "project_id", "source", "status"),
+        Index("ix_errorlog_status_first_seen", "status", "first_seen_at"),
+    )
+
+
+class StatusHistory(Base):
+    """Every status change, automatic ones included."""
+
+    __tablename__ = "errorlog_status_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bug_id: Mapped[int] = mapped_column(Integer, index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DailyOccurrences(Base):
+    """Occurrences per local day (LOGCENTER_TIMEZONE at ingest), project and source: the trend."""
+
+    __tablename__ = "errorlog_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)

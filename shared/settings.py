@@ -1,0 +1,130 @@
+"""All configuration, read in one place.
+
+Values come from environment variables; secrets may instead come from files
+(OpenFaaS mounts them under /var/openfaas/secrets/<name>, Kubernetes wherever the
+manifest says). For a secret NAME the lookup order is: env NAME, the file named by
+env NAME_FILE, then <LOGCENTER_SECRETS_DIR>/<secret-name>.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_SECRETS_DIR = "/var/openfaas/secrets"
+
+
+class ConfigError(RuntimeError):
+    """A setting has a value the service cannot run with."""
+
+
+def _secret(env_name: str, file_name: str, secrets_dir: Path) -> str | None:
+    value = os.environ.get(env_name)
+    if value:
+        return value.strip()
+    path = os.environ.get(f"{env_name}_FILE")
+    candidates = [Path(path)] if path else []
+    candidates.append(secrets_dir / file_name)
+    for candidate in candidates:
+        try:
+            text = candidate.read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if text:
+            return text
+    return None
+
+
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _parse_tokens(single: str | None, named: str | None, default_name: str) -> dict[str, str]:
+    """Tokens as {token: name}. LOGCENTER_*_TOKENS holds `name=token,name2=token2`."""
+    tokens: dict[str, str] = {}
+    if single:
+        tokens[single] = default_name
+    for item in (named or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, token = item.partition("=")
+        if not sep or not name.strip() or not token.strip():
+            raise ConfigError("token lists look like name=token,name2=token2")
+        tokens[token.strip()] = name.strip()
+    return tokens
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    timezone_name: str
+    ingest_tokens: dict[str, str] = field(repr=False)
+    api_tokens: dict[str, str] = field(repr=False)
+    cors_origins: tuple[str, ...]
+    max_body_bytes: int
+    db_pool_size: int
+    db_connect_timeout: int
+    retry_after_seconds: int
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone_name)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        secrets_dir = Path(os.environ.get("LOGCENTER_SECRETS_DIR", DEFAULT_SECRETS_DIR))
+        database_url = _secret("DATABASE_URL", "logcenter-database-url", secrets_dir) or "sqlite:///data/logcenter.db"
+        tz_name = os.environ.get("LOGCENTER_TIMEZONE", "UTC").strip() or "UTC"
+        try:
+            ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"LOGCENTER_TIMEZONE {tz_name!r} is not an IANA zone name") from exc
+        origins = tuple(
+            o.strip() for o in os.environ.get("LOGCENTER_CORS_ORIGINS", "*").split(",") if o.strip()
+        )
+        return cls(
+            database_url=database_url,
+            timezone_name=tz_name,
+            ingest_tokens=_parse_tokens(
+                _secret("LOGCENTER_INGEST_TOKEN", "logcenter-ingest-token", secrets_dir),
+                _secret("LOGCENTER_INGEST_TOKENS", "logcenter-ingest-tokens", secrets_dir),
+                "ingest",
+            ),
+            api_tokens=_parse_tokens(
+                _secret("LOGCENTER_API_TOKEN", "logcenter-api-token", secrets_dir),
+                _secret("LOGCENTER_API_TOKENS", "logcenter-api-tokens", secrets_dir),
+                "api",
+            ),
+            cors_origins=origins,
+            max_body_bytes=_int("LOGCENTER_MAX_BODY_BYTES", 1024 * 1024),
+            db_pool_size=_int("LOGCENTER_DB_POOL_SIZE", 5),
+            db_connect_timeout=_int("LOGCENTER_DB_CONNECT_TIMEOUT", 5),
+            retry_after_seconds=_int("LOGCENTER_RETRY_AFTER", 5),
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()

@@ -1,0 +1,41 @@
+"""The repair queue: pending runtime bugs and the atomic claim."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from shared.bugs import _history, _locked, _note, apply_filters, record_change
+from shared.db import session_scope
+from shared.errors import Conflict, ValidationFailed, field_error
+from shared.models import CLAIMABLE_STATUSES, PENDING_STATUSES, ErrorLog
+from shared.serialize import bug_dict
+
+
+def pending(source: list[str] | None, project_id: list[str] | None, limit: int) -> dict[str, Any]:
+    filters = dict(source=source, project_id=project_id, status=PENDING_STATUSES)
+    with session_scope() as session:
+        total = session.scalar(apply_filters(select(func.count()).select_from(ErrorLog), **filters))
+        rows = session.scalars(apply_filters(select(ErrorLog), **filters)
+                               .order_by(ErrorLog.first_seen_at.asc(), ErrorLog.id.asc()).limit(limit)).all()
+        return {"items": [bug_dict(r) for r in rows], "total": total}
+
+
+def claim(bug_id: int, payload: Any, actor: str) -> dict[str, Any]:
+    """Move a claimable bug to FIXING. The row lock (PostgreSQL) or the write lock taken at
+    BEGIN IMMEDIATE (SQLite) makes the check and the change one step: one of two
+    concurrent claims wins, the other sees FIXING and gets 409."""
+    if payload is not None and not isinstance(payload, dict):
+        raise ValidationFailed("the body must be a JSON object", [field_error("$", "must be an object")])
+    note = _note((payload or {}).get("note"))
+    with session_scope(write=True) as session:
+        bug = _locked(session, bug_id)
+        if bug.source != "runtime":
+            raise ValidationFailed(f"{bug.source} bugs are not auto-repairable",
+                                   [field_error("id", "only runtime bugs can be claimed")])
+        if bug.status not in CLAIMABLE_STATUSES:
+            raise Conflict(f"bug {bug_id} is {bug.status}; only {', '.join(CLAIMABLE_STATUSES)} can be claimed")
+        record_change(session, bug, "FIXING", note or "claimed for repair", actor)
+        session.flush()
+        return {**bug_dict(bug), "history": _history(session, bug_id)}
