@@ -113,8 +113,15 @@ def is_postgres(session_or_conn) -> bool:  # noqa: ANN001
 
 # ----------------------------------------------------------------------------- upgrade
 
-# Columns a pre-extension table may lack, with the SQL to fill them for kept rows.
-_TIME_COLUMNS_OF_OLD_SCHEMAS = ("first_seen_at", "created_at", "timestamp", "last_seen_at", "updated_at")
+# Where a pre-extension table kept its times: the first one present fills the new column.
+_TIME_SOURCES = {
+    "first_seen_at": ("first_seen", "created_at", "timestamp"),
+    "last_seen_at": ("last_seen", "updated_at", "created_at", "timestamp"),
+}
+
+
+def _time_source(target: str, old_columns) -> str | None:  # noqa: ANN001
+    return next((c for c in _TIME_SOURCES.get(target, ()) if c in old_columns), None)
 
 
 def init_db(engine: Engine) -> None:
@@ -133,6 +140,9 @@ def _upgrade_errorlog(conn: Connection) -> None:
     columns = {c["name"]: c for c in inspect(conn).get_columns("errorlog")}
     missing = [c for c in ErrorLog.__table__.columns if c.name not in columns]
     not_null = [name for name in ("file_path", "line_number") if name in columns and not columns[name]["nullable"]]
+    # Old-only columns that demand a value would reject every insert of the new code.
+    not_null += [name for name, info in columns.items() if name not in ErrorLog.__table__.columns
+                 and not info["nullable"] and info.get("default") is None]
     if not missing and not not_null:
         return
     log.warning("upgrading table errorlog: adding %s, dropping NOT NULL on %s",
@@ -147,7 +157,7 @@ def _upgrade_errorlog(conn: Connection) -> None:
             exists = " IF NOT EXISTS" if conn.dialect.name == "postgresql" else ""
             conn.execute(text(f"ALTER TABLE errorlog ADD COLUMN{exists} {column.name} {ddl_type}{clause}"))
         for name in not_null:
-            conn.execute(text(f"ALTER TABLE errorlog ALTER COLUMN {name} DROP NOT NULL"))
+            conn.execute(text(f'ALTER TABLE errorlog ALTER COLUMN "{name}" DROP NOT NULL'))
         if "fingerprint" in columns and conn.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE errorlog ALTER COLUMN fingerprint TYPE VARCHAR(64)"))
     _backfill(conn, old_columns=set(columns))
@@ -163,11 +173,19 @@ def _rebuild_sqlite_errorlog(conn: Connection, columns: dict) -> None:
     copied = []
     for column in ErrorLog.__table__.columns:
         if column.name not in columns:
+            source = _time_source(column.name, columns)
+            if source:
+                copied.append((column.name, source))
             continue
         if column.server_default is not None:
             copied.append((column.name, f"COALESCE({column.name}, '{column.server_default.arg}')"))
         else:
             copied.append((column.name, column.name))
+    # Columns only the old table had are kept as they were: an upgrade loses no data.
+    for name, info in columns.items():
+        if name not in ErrorLog.__table__.columns:
+            conn.execute(text(f'ALTER TABLE errorlog ADD COLUMN "{name}" {info["type"].compile(conn.dialect)}'))
+            copied.append((f'"{name}"', f'"{name}"'))
     names = ", ".join(n for n, _ in copied)
     exprs = ", ".join(e for _, e in copied)
     conn.execute(text(f"INSERT INTO errorlog ({names}) SELECT {exprs} FROM errorlog_pre_extension"))
@@ -178,11 +196,9 @@ def _backfill(conn: Connection, old_columns: set[str]) -> None:
     """Give kept rows what the new code relies on: times, and fingerprints in the new form."""
     now = utcnow()
     for target in ("first_seen_at", "last_seen_at"):
-        sources = [c for c in _TIME_COLUMNS_OF_OLD_SCHEMAS if c in old_columns and c != target]
-        if target in old_columns:
-            continue
-        if sources:
-            conn.execute(text(f"UPDATE errorlog SET {target} = {sources[0]} WHERE {target} IS NULL"))
+        source = _time_source(target, old_columns)
+        if target not in old_columns and source and conn.dialect.name == "postgresql":
+            conn.execute(text(f"UPDATE errorlog SET {target} = {source} WHERE {target} IS NULL"))
     conn.execute(update(ErrorLog).where(ErrorLog.first_seen_at.is_(None)).values(first_seen_at=now))
     conn.execute(update(ErrorLog).where(ErrorLog.last_seen_at.is_(None)).values(last_seen_at=ErrorLog.first_seen_at))
     conn.execute(update(ErrorLog).where(ErrorLog.source.is_(None)).values(source="runtime"))

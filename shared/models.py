@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text
+import json
+
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -47,6 +50,28 @@ OPEN_STATUSES = [BugStatus.NEW.value, BugStatus.PENDING_FIX.value, BugStatus.FIX
 RESOLVED_STATUSES = [BugStatus.FIXED.value, BugStatus.VERIFIED.value, BugStatus.DEPLOYED.value]
 
 
+class JsonText(TypeDecorator):
+    """JSON kept in a TEXT column.
+
+    Pre-extension databases stored stack traces and context as plain text; reading one
+    that is not JSON gives the text back instead of failing the whole request.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is None or not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -67,8 +92,8 @@ class ErrorLog(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     file_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     line_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    stack_trace: Mapped[object | None] = mapped_column(JSON)
-    context: Mapped[dict | None] = mapped_column(JSON)
+    stack_trace: Mapped[object | None] = mapped_column(JsonText)
+    context: Mapped[dict | None] = mapped_column(JsonText)
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="NEW", server_default="NEW", index=True)
     occurrence_count: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")

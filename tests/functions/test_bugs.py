@@ -1,0 +1,118 @@
+import pytest
+
+from tests.functions.conftest import cicd, deployment, runtime
+from tests.support.snapshot import stored_rows
+
+
+@pytest.fixture
+def seeded(send):
+    ids = {
+        "rt_a": send(runtime(project="alpha", line=1))["id"],
+        "rt_b": send({**runtime(project="beta", type_="KeyError", line=2, message="missing key 'user_id'"),
+                      "level": "CRITICAL"})["id"],
+        "ci": send(cicd(project="alpha"))["id"],
+        "dep": send(deployment(project="beta"))["id"],
+    }
+    send(runtime(project="alpha", line=1))  # second occurrence of rt_a
+    return ids
+
+
+def ids_of(bugs, query: str) -> set[int]:
+    r = bugs.get(f"/api/v1/bugs{query}")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return {b["id"] for b in r.get_json()["items"]}
+
+
+def test_filters(bugs, seeded):
+    s = seeded
+    assert ids_of(bugs, "") == set(s.values())
+    assert ids_of(bugs, "?source=runtime") == {s["rt_a"], s["rt_b"]}
+    assert ids_of(bugs, "?source=cicd") == {s["ci"]}
+    assert ids_of(bugs, "?source=deployment") == {s["dep"]}
+    assert ids_of(bugs, "?source=cicd,deployment") == {s["ci"], s["dep"]}
+    assert ids_of(bugs, "?project_id=alpha") == {s["rt_a"], s["ci"]}
+    assert ids_of(bugs, "?project_id=alpha&source=runtime") == {s["rt_a"]}
+    assert ids_of(bugs, "?level=CRITICAL") == {s["rt_b"], s["dep"]}
+    assert ids_of(bugs, "?level=critical&source=runtime") == {s["rt_b"]}
+    assert ids_of(bugs, "?q=keyerror") == {s["rt_b"]}
+    assert ids_of(bugs, "?q=user_id") == {s["rt_b"]}
+    assert ids_of(bugs, "?q=%25") == set()  # a literal %, not a wildcard
+    bugs.patch(f"/api/v1/bugs/{s['rt_b']}/status", json={"status": "IGNORED"})
+    assert ids_of(bugs, "?status=IGNORED") == {s["rt_b"]}
+    assert ids_of(bugs, "?status=NEW&project_id=beta&source=deployment") == {s["dep"]}
+
+
+def test_pagination_and_sort(bugs, seeded):
+    page1 = bugs.get("/api/v1/bugs?page_size=3&sort=id").get_json()
+    page2 = bugs.get("/api/v1/bugs?page_size=3&page=2&sort=id").get_json()
+    assert page1["total"] == page2["total"] == 4 and (page1["page"], page1["page_size"]) == (1, 3)
+    assert [b["id"] for b in page1["items"]] + [b["id"] for b in page2["items"]] == sorted(seeded.values())
+    top = bugs.get("/api/v1/bugs?sort=-occurrence_count&page_size=1").get_json()["items"][0]
+    assert top["id"] == seeded["rt_a"] and top["occurrence_count"] == 2
+    newest = bugs.get("/api/v1/bugs?page_size=1").get_json()["items"][0]  # default: -last_seen_at
+    assert newest["id"] == seeded["rt_a"]
+    assert bugs.get("/api/v1/bugs?page=99").get_json()["items"] == []
+
+
+@pytest.mark.parametrize("query, field", [
+    ("source=mobile", "source"), ("status=DONE", "status"), ("level=LOUD", "level"), ("page=0", "page"),
+    ("page=x", "page"), ("page_size=201", "page_size"), ("page_size=0", "page_size"), ("sort=name", "sort"),
+])
+def test_bad_query_parameters_are_422(bugs, query, field):
+    r = bugs.get(f"/api/v1/bugs?{query}")
+    assert r.status_code == 422
+    assert r.get_json()["error"]["details"][0]["field"] == field
+
+
+def test_detail_has_every_field_and_history(bugs, seeded):
+    bug = bugs.get(f"/api/v1/bugs/{seeded['ci']}").get_json()
+    for name in ("id", "project_id", "source", "level", "environment", "version", "commit_hash", "error_type",
+                 "error_message", "file_path", "line_number", "stack_trace", "context", "fingerprint", "status",
+                 "occurrence_count", "is_regression", "first_seen_at", "last_seen_at", "history"):
+        assert name in bug
+    assert bug["first_seen_at"].endswith("Z") and bug["history"] == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/bugs/999999", "/api/v1/bugs/abc", "/api/v1/bugs/-1", "/999999"])
+def test_unknown_bug_is_404(bugs, path):
+    r = bugs.get(path)
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+
+
+def test_status_change_records_history_newest_first(bugs, seeded):
+    path = f"/api/v1/bugs/{seeded['rt_a']}/status"
+    assert bugs.patch(path, json={"status": "PENDING_FIX", "note": "please"}).status_code == 200
+    body = bugs.patch(path, json={"status": "ignored"}).get_json()
+    assert body["status"] == "IGNORED"
+    assert [(h["from_status"], h["to_status"]) for h in body["history"]] == [("PENDING_FIX", "IGNORED"),
+                                                                             ("NEW", "PENDING_FIX")]
+    assert body["history"][1]["note"] == "please" and body["history"][1]["actor"] == "anonymous"
+
+
+def test_status_change_guards(bugs, seeded):
+    before = stored_rows()
+    fixing = bugs.patch(f"/api/v1/bugs/{seeded['rt_a']}/status", json={"status": "FIXING"})
+    assert fixing.status_code == 409 and fixing.get_json()["error"]["code"] == "conflict"
+    for key in ("ci", "dep"):
+        r = bugs.patch(f"/api/v1/bugs/{seeded[key]}/status", json={"status": "PENDING_FIX"})
+        assert r.status_code == 422 and r.get_json()["error"]["details"][0]["field"] == "status"
+    for body in ({"status": "DONE"}, {}, {"status": 3}, {"status": "FIXED", "note": 5}, ["FIXED"]):
+        assert bugs.patch(f"/api/v1/bugs/{seeded['rt_a']}/status", json=body).status_code == 422
+    assert bugs.patch("/api/v1/bugs/999999/status", json={"status": "FIXED"}).status_code == 404
+    assert bugs.patch(f"/api/v1/bugs/{seeded['rt_a']}/status", data="x",
+                      content_type="text/plain").status_code == 415
+    assert stored_rows() == before
+
+
+def test_non_runtime_bugs_can_be_moved_by_a_person(bugs, seeded):
+    assert bugs.patch(f"/api/v1/bugs/{seeded['ci']}/status", json={"status": "FIXED"}).get_json()["status"] == "FIXED"
+
+
+def test_projects(bugs, seeded):
+    body = bugs.get("/api/v1/projects").get_json()
+    assert body["total"] == 2
+    alpha = next(p for p in body["items"] if p["project_id"] == "alpha")
+    assert (alpha["bug_count"], alpha["occurrence_count"], alpha["open_count"]) == (2, 3, 2)
+    only_ci = bugs.get("/api/v1/projects?source=cicd").get_json()
+    assert [p["project_id"] for p in only_ci["items"]] == ["alpha"]
+    assert bugs.get("/function/bugs/projects").status_code == 200
