@@ -1,0 +1,44 @@
+import { getConfig } from './api';
+import BugDetailPage from './pages/BugDetail';
+import BugList from './pages/BugList';
+import Dashboard from './pages/Dashboard';
+import { Link, matchRoute, useLocation } from './router';
+
+export default function App() {
+  const { pathname } = useLocation();
+  const route = matchRoute(pathname);
+  const base = getConfig().apiBaseUrl;
+  return (
+    <div className="app">
+      <header className="topbar">
+        <Link to="/" className="brand">
+          Log Center
+        </Link>
+        <nav className="main-nav">
+          <Link to="/" className={route.name === 'dashboard' ? 'active' : undefined}>
+            仪表盘
+          </Link>
+          <Link to="/bugs" className={route.name === 'bugs' || route.name === 'bug' ? 'active' : undefined}>
+            缺陷列表
+          </Link>
+        </nav>
+        {base ? <span className="api-base" title="API 地址(config.js)">{base}</span> : null}
+      </header>
+      <main>
+        {route.name === 'dashboard' ? <Dashboard /> : null}
+        {route.name === 'bugs' ? <BugList /> : null}
+        {route.name === 'bug' ? <BugDetailPage key={route.id} id={route.id} /> : null}
+        {route.name === 'not-found' ? (
+          <div className="page">
+            <div className="state state-error" role="alert">
+              <strong>页面不存在</strong>
+              <p>
+                <Link to="/">返回仪表盘</Link>
+              </p>
+            </div>
+          </div>
+        ) : null}
+      </main>
+    </div>
+  );
+}

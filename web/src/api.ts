@@ -1,0 +1,304 @@
+// Typed client for the Log Center API (DESIGN.md "Routes" and "Response shapes").
+//
+// The base URL comes from the runtime config file `config.js` served next to index.html
+// (window.LOGCENTER_CONFIG.apiBaseUrl); empty or absent means the page's own origin.
+// A 401 asks the user for the API token once, keeps it in localStorage and retries.
+
+export const SOURCES = ['runtime', 'cicd', 'deployment'] as const;
+export type Source = (typeof SOURCES)[number];
+
+export const STATUSES = [
+  'NEW',
+  'PENDING_FIX',
+  'FIXING',
+  'FIXED',
+  'VERIFIED',
+  'DEPLOYED',
+  'FIX_FAILED',
+  'CANNOT_REPRODUCE',
+  'IGNORED',
+] as const;
+export type BugStatus = (typeof STATUSES)[number];
+
+export const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+export type Level = (typeof LEVELS)[number];
+
+export type StackFrame = string | Record<string, unknown>;
+
+export interface ErrorLog {
+  id: number;
+  project_id: string;
+  source: Source;
+  level: Level;
+  environment?: string | null;
+  version?: string | null;
+  commit_hash?: string | null;
+  error_type: string;
+  error_message?: string | null;
+  file_path?: string | null;
+  line_number?: number | null;
+  stack_trace?: string | StackFrame[] | null;
+  context: Record<string, unknown>;
+  fingerprint: string;
+  status: BugStatus;
+  occurrence_count: number;
+  is_regression: boolean;
+  first_seen_at: string;
+  last_seen_at: string;
+  reported_at?: string | null;
+}
+
+export interface StatusChange {
+  from_status: BugStatus | null;
+  to_status: BugStatus;
+  note?: string | null;
+  actor?: string | null;
+  created_at: string;
+}
+
+export interface BugDetail extends ErrorLog {
+  history: StatusChange[];
+}
+
+export interface BugPage {
+  items: ErrorLog[];
+  total: number;
+  page: number;
+  page_size: number;
+}
+
+export interface ProjectSummary {
+  project_id: string;
+  bug_count: number;
+  open_count: number;
+  occurrence_count: number;
+  last_seen_at: string | null;
+}
+
+export interface ProjectList {
+  items: ProjectSummary[];
+  total: number;
+}
+
+export interface DashboardStats {
+  total_bugs: number;
+  today_bugs: number;
+  total_occurrences: number;
+  status_distribution: Record<string, number>;
+  level_distribution: Record<string, number>;
+  project_distribution: Record<string, number>;
+  source_distribution: Record<Source, number>;
+  trend: { date: string; count: number }[];
+  timezone?: string;
+}
+
+export interface BugListParams {
+  project_id?: string;
+  source?: Source | string;
+  status?: BugStatus | string;
+  level?: Level | string;
+  q?: string;
+  page?: number;
+  page_size?: number;
+  sort?: string;
+}
+
+export interface StatsParams {
+  source?: Source | string;
+  project_id?: string;
+}
+
+export interface ErrorDetail {
+  field?: string;
+  issue?: string;
+}
+
+/** Every failure of a call: HTTP errors (with the API's error body) and network errors (status 0). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: ErrorDetail[];
+
+  constructor(status: number, code: string, message: string, details: ErrorDetail[] = []) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+// ------------------------------------------------------------------ configuration
+
+export interface RuntimeConfig {
+  apiBaseUrl: string;
+}
+
+declare global {
+  interface Window {
+    LOGCENTER_CONFIG?: Partial<RuntimeConfig>;
+  }
+}
+
+/** The runtime configuration, read on every call so tests (and a late config.js) take effect. */
+export function getConfig(): RuntimeConfig {
+  const raw = typeof window !== 'undefined' ? window.LOGCENTER_CONFIG : undefined;
+  const base = raw && typeof raw.apiBaseUrl === 'string' ? raw.apiBaseUrl.trim() : '';
+  return { apiBaseUrl: base.replace(/\/+$/, '') };
+}
+
+/** A query string ("?a=1&b=2") from the set parameters; empty values are left out. */
+export function buildQuery(params: object = {}): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') continue;
+    search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+export function apiUrl(path: string, params?: object): string {
+  return `${getConfig().apiBaseUrl}${path}${buildQuery(params)}`;
+}
+
+// ------------------------------------------------------------------ token
+
+export const TOKEN_KEY = 'logcenter.apiToken';
+
+export type TokenPrompt = () => string | null | Promise<string | null>;
+
+const defaultPrompt: TokenPrompt = () =>
+  window.prompt('Log Center API 需要访问令牌,请输入 API Token:');
+
+let promptForToken: TokenPrompt = defaultPrompt;
+let pendingPrompt: Promise<string | null> | null = null;
+let promptDeclined = false;
+
+/** Replace how the token is asked for (tests); `null` restores window.prompt. */
+export function setTokenPrompt(prompt: TokenPrompt | null): void {
+  promptForToken = prompt ?? defaultPrompt;
+}
+
+export function getToken(): string | null {
+  try {
+    return window.localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setToken(token: string | null): void {
+  try {
+    if (token) window.localStorage.setItem(TOKEN_KEY, token);
+    else window.localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage disabled: the token lives only for this call
+  }
+}
+
+/** Allow asking again after the user declined (the "输入令牌" button calls this). */
+export function resetTokenPrompt(): void {
+  promptDeclined = false;
+  pendingPrompt = null;
+}
+
+/**
+ * Ask for a token. Concurrent 401s share one prompt; once declined, we do not ask again
+ * until resetTokenPrompt().
+ */
+async function askForToken(): Promise<string | null> {
+  if (promptDeclined) return null;
+  if (!pendingPrompt) {
+    pendingPrompt = Promise.resolve()
+      .then(() => promptForToken())
+      .then((value) => {
+        const token = (value ?? '').trim();
+        if (!token) {
+          promptDeclined = true;
+          return null;
+        }
+        setToken(token);
+        return token;
+      })
+      .finally(() => {
+        pendingPrompt = null;
+      });
+  }
+  return pendingPrompt;
+}
+
+// ------------------------------------------------------------------ requests
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  let body: unknown = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+  if (error && typeof error === 'object') {
+    const details = Array.isArray(error.details) ? (error.details as ErrorDetail[]) : [];
+    return new ApiError(
+      response.status,
+      typeof error.code === 'string' ? error.code : 'http_error',
+      typeof error.message === 'string' ? error.message : `HTTP ${response.status}`,
+      details,
+    );
+  }
+  return new ApiError(response.status, 'http_error', `HTTP ${response.status} ${response.statusText}`.trim());
+}
+
+async function send(url: string, init: RequestInit, token: string | null): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set('Accept', 'application/json');
+  if (token) headers.set('Authorization', `Bearer ${token}`);
+  try {
+    return await fetch(url, { ...init, headers });
+  } catch (cause) {
+    throw new ApiError(0, 'network_error', `无法连接到 API 服务器(${getConfig().apiBaseUrl || '同源'}):${String(cause)}`);
+  }
+}
+
+export async function request<T>(path: string, init: RequestInit = {}, params?: object): Promise<T> {
+  const url = apiUrl(path, params);
+  let token = getToken();
+  let response = await send(url, init, token);
+  if (response.status === 401) {
+    if (token) setToken(null); // the stored token is wrong or revoked
+    token = await askForToken();
+    if (token) response = await send(url, init, token);
+    if (response.status === 401) setToken(null);
+  }
+  if (!response.ok) throw await errorFrom(response);
+  try {
+    return (await response.json()) as T;
+  } catch {
+    throw new ApiError(response.status, 'bad_response', 'API 返回了无法解析的响应');
+  }
+}
+
+export function getBugs(params: BugListParams = {}): Promise<BugPage> {
+  return request<BugPage>('/api/v1/bugs', {}, params);
+}
+
+export function getBug(id: number | string): Promise<BugDetail> {
+  return request<BugDetail>(`/api/v1/bugs/${encodeURIComponent(String(id))}`);
+}
+
+export function getProjects(): Promise<ProjectList> {
+  return request<ProjectList>('/api/v1/projects');
+}
+
+export function getStats(params: StatsParams = {}): Promise<DashboardStats> {
+  return request<DashboardStats>('/api/v1/dashboard/stats', {}, params);
+}
+
+export function updateBugStatus(id: number | string, status: BugStatus, note?: string): Promise<BugDetail> {
+  return request<BugDetail>(`/api/v1/bugs/${encodeURIComponent(String(id))}/status`, {
+    method: 'PATCH',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(note ? { status, note } : { status }),
+  });
+}
