@@ -1,0 +1,82 @@
+"""Real responses from a live gateway, checked against openapi.yaml (every route, errors too)."""
+
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+from tests.functions.conftest import cicd, deployment, runtime
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+SPEC = OpenAPI.from_file_path(str(SPEC_PATH))
+
+
+@pytest.fixture
+def api(live_gateway):
+    gw = live_gateway()
+    session = requests.Session()
+    checked = []
+
+    def call(method: str, path: str, expect: int, **kwargs) -> requests.Response:
+        response = session.request(method, gw.url + path, timeout=10, **kwargs)
+        assert response.status_code == expect, (method, path, response.text)
+        SPEC.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
+        checked.append((method, path.split("?")[0], expect))
+        return response
+
+    call.checked = checked
+    return call
+
+
+def test_every_route_matches_the_spec(api):
+    rid = api("POST", "/api/v1/logs/report", 201, json=runtime()).json()["id"]
+    api("POST", "/api/v1/logs/report", 200, json=runtime(message="x" * 20_000))
+    cid = api("POST", "/api/v1/logs/report", 201, json=cicd()).json()["id"]
+    api("POST", "/api/v1/logs/report", 201, json=deployment())
+    api("POST", "/api/v1/logs/report", 422, json={"project_id": "p"})
+    api("POST", "/api/v1/logs/report", 400, data="{", headers={"Content-Type": "application/json"})
+    api("POST", "/api/v1/logs/report", 415, data="x", headers={"Content-Type": "text/plain"})
+    api("POST", "/api/v1/logs/report", 413, json={**runtime(), "context": {"x": "y" * (1024 * 1024)}})
+
+    api("GET", "/api/v1/bugs", 200)
+    api("GET", "/api/v1/bugs?source=cicd,deployment&status=NEW&level=ERROR&q=boom&page=1&page_size=5&sort=-id", 200)
+    api("GET", "/api/v1/bugs?page_size=500", 422)
+    api("GET", f"/api/v1/bugs/{rid}", 200)
+    api("GET", "/api/v1/bugs/987654", 404)
+    api("PATCH", f"/api/v1/bugs/{rid}/status", 200, json={"status": "PENDING_FIX", "note": "go"})
+    api("PATCH", f"/api/v1/bugs/{rid}/status", 409, json={"status": "FIXING"})
+    api("PATCH", f"/api/v1/bugs/{cid}/status", 422, json={"status": "PENDING_FIX"})
+    api("GET", "/api/v1/projects", 200)
+    api("GET", "/api/v1/projects?source=runtime", 200)
+
+    api("GET", "/api/v1/tasks/pending?source=runtime&limit=5", 200)
+    api("GET", "/api/v1/tasks/pending?limit=0", 422)
+    api("POST", f"/api/v1/tasks/{rid}/claim", 200)
+    api("POST", f"/api/v1/tasks/{rid}/claim", 409)
+    api("POST", "/api/v1/tasks/987654/claim", 404)
+
+    api("GET", "/api/v1/dashboard/stats", 200)
+    api("GET", "/api/v1/dashboard/stats?source=runtime&project_id=rtc_backend", 200)
+    api("GET", "/api/v1/dashboard/stats?source=x", 422)
+    api("GET", "/_/health", 200)
+
+    operations = {(m, p) for m, p, _ in api.checked}
+    assert len(operations) >= 10
+
+
+def test_spec_lists_every_route_the_functions_serve():
+    paths = set(yaml.safe_load(SPEC_PATH.read_text())["paths"])
+    assert paths >= {"/api/v1/logs/report", "/api/v1/bugs", "/api/v1/bugs/{id}", "/api/v1/bugs/{id}/status",
+                     "/api/v1/projects", "/api/v1/tasks/pending", "/api/v1/tasks/{id}/claim",
+                     "/api/v1/dashboard/stats"}
+
+
+def test_the_check_catches_a_response_that_breaks_the_spec(live_gateway):
+    gw = live_gateway()
+    response = requests.get(gw.url + "/api/v1/dashboard/stats", timeout=10)
+    response._content = b'{"total_bugs": "many"}'
+    with pytest.raises(Exception):
+        SPEC.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
