@@ -8,6 +8,7 @@ killed). `init_db()` runs once per engine, on first use.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 from pathlib import Path
@@ -49,6 +50,31 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
+def _memoize_pg8000_paramstyle() -> None:
+    """pg8000 rewrites every statement's %s placeholders by scanning it char by char, on
+    every execute: about 0.8 ms for the ingest upsert, a third of a report's CPU time. For
+    the "format" style SQLAlchemy uses, the rewritten text depends on the text alone and the
+    values pass through unchanged, so the result can be cached per statement text."""
+    import pg8000.dbapi
+    import pg8000.legacy
+
+    original = pg8000.dbapi.convert_paramstyle
+    if getattr(pg8000.legacy.convert_paramstyle, "logcenter_memoized", False):
+        return
+
+    @functools.lru_cache(maxsize=1024)
+    def rewrite(query: str) -> str:
+        return original("format", query, ())[0]
+
+    def convert_paramstyle(style, query, args):  # noqa: ANN001, ANN202
+        if style == "format":
+            return rewrite(query), args
+        return original(style, query, args)
+
+    convert_paramstyle.logcenter_memoized = True
+    pg8000.legacy.convert_paramstyle = convert_paramstyle
+
+
 def _create(url: str) -> Engine:
     settings = get_settings()
     parsed = make_url(url)
@@ -60,6 +86,8 @@ def _create(url: str) -> Engine:
                                connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
     else:
+        if parsed.get_driver_name() == "pg8000":
+            _memoize_pg8000_paramstyle()
         engine = create_engine(
             url,
             pool_pre_ping=True,
@@ -95,12 +123,17 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
+def write_options() -> dict[str, bool]:
+    """Execution options of a transaction that will write (SQLite takes the lock at BEGIN)."""
+    return {_WRITE: True}
+
+
 @contextlib.contextmanager
 def session_scope(write: bool = False) -> Iterator[Session]:
     """A transaction: committed on success, rolled back on any exception."""
     engine = get_engine()
     if write:
-        engine = engine.execution_options(**{_WRITE: True})
+        engine = engine.execution_options(**write_options())
     with Session(engine, expire_on_commit=False) as session:
         with session.begin():
             yield session

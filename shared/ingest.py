@@ -1,16 +1,22 @@
-"""Turning one validated report into a bug: a single atomic upsert on the fingerprint."""
+"""Turning one validated report into a bug: a single atomic upsert on the fingerprint.
+
+The statement is hand-written SQL that both databases accept (`INSERT … ON CONFLICT …
+DO UPDATE … RETURNING`): ingest is the hot path, and building the same SQLAlchemy
+construct per request cost more than the database work itself (docs/benchmarks.md).
+On PostgreSQL the day counter rides in the same statement as a data-modifying CTE, so a
+report is one round trip plus the commit.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
-from shared.db import session_scope
+from shared.db import get_engine, write_options
 from shared.fingerprint import fingerprint
-from shared.models import RESOLVED_STATUSES, DailyOccurrences, ErrorLog, StatusHistory
+from shared.models import DAILY_BUCKETS, RESOLVED_STATUSES
 from shared.settings import get_settings
 from shared.timeutil import local_day, utcnow
 from shared.validation import Report
@@ -26,8 +32,48 @@ class IngestResult:
     action: str  # created | counted | rescan | reopened
 
 
-def _insert(session: Session):  # noqa: ANN202
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+_COLUMNS = ("project_id", "source", "level", "environment", "version", "commit_hash", "error_type",
+            "error_message", "file_path", "line_number", "stack_trace", "context", "fingerprint",
+            "reported_at", "scan_key")
+_LATEST = [c for c in _COLUMNS if c != "fingerprint"]
+_RESOLVED = ", ".join(f"'{s}'" for s in RESOLVED_STATUSES)
+# Every right-hand side reads the row as it was before this update.
+_REGRESSION = f"(errorlog.source = 'runtime' AND errorlog.status IN ({_RESOLVED}))"
+_SAME_SCAN = "(errorlog.scan_key IS NOT NULL AND errorlog.scan_key = excluded.scan_key)"
+
+_UPSERT = f"""
+INSERT INTO errorlog ({", ".join(_COLUMNS)}, status, occurrence_count, is_regression,
+                      first_seen_at, last_seen_at, last_ingest)
+VALUES ({", ".join(":" + c for c in _COLUMNS)}, 'NEW', 1, false, :now, :now, 'created')
+ON CONFLICT (fingerprint) DO UPDATE SET
+    {", ".join(f"{c} = excluded.{c}" for c in _LATEST)},
+    last_seen_at = excluded.last_seen_at,
+    occurrence_count = CASE WHEN {_SAME_SCAN} THEN errorlog.occurrence_count
+                            ELSE errorlog.occurrence_count + 1 END,
+    status = CASE WHEN {_REGRESSION} THEN 'NEW' ELSE errorlog.status END,
+    is_regression = CASE WHEN {_REGRESSION} THEN true ELSE errorlog.is_regression END,
+    reopened_from = CASE WHEN {_REGRESSION} THEN errorlog.status END,
+    last_ingest = CASE WHEN {_REGRESSION} THEN 'reopened' WHEN {_SAME_SCAN} THEN 'rescan'
+                       ELSE 'counted' END
+RETURNING id, status, occurrence_count, last_ingest, reopened_from"""
+
+_COUNT_DAY = """
+INSERT INTO errorlog_daily (day, project_id, source, bucket, count)
+VALUES (:day, :project_id, :source, :bucket, 1)
+ON CONFLICT (day, project_id, source, bucket) DO UPDATE SET count = errorlog_daily.count + 1"""
+
+_UPSERT_AND_COUNT_PG = text(f"""
+WITH bug AS ({_UPSERT}),
+counted AS (
+    INSERT INTO errorlog_daily (day, project_id, source, bucket, count)
+    SELECT :day, :project_id, :source, :bucket, 1 FROM bug WHERE bug.last_ingest <> 'rescan'
+    ON CONFLICT (day, project_id, source, bucket) DO UPDATE SET count = errorlog_daily.count + 1
+)
+SELECT id, status, occurrence_count, last_ingest, reopened_from FROM bug""")
+_UPSERT_TEXT = text(_UPSERT)
+_COUNT_DAY_TEXT = text(_COUNT_DAY)
+_HISTORY = text("INSERT INTO errorlog_status_history (bug_id, from_status, to_status, note, actor, created_at) "
+                "VALUES (:bug_id, :from_status, 'NEW', :note, 'system', :now)")
 
 
 def scan_key(report: Report) -> str | None:
@@ -40,57 +86,30 @@ def scan_key(report: Report) -> str | None:
     return f"{ctx.get('pod_name')}|{ctx.get('restart_count')}|{ctx.get('reason')}"[:400]
 
 
+def _json(value):  # noqa: ANN001, ANN202
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def ingest(report: Report) -> IngestResult:
     now = utcnow()
     fp = fingerprint(report.source, report.project_id, report.error_type, report.file_path,
                      report.line_number, report.context)
-    values = dict(
-        project_id=report.project_id, source=report.source, level=report.level,
-        environment=report.environment, version=report.version, commit_hash=report.commit_hash,
-        error_type=report.error_type, error_message=report.error_message,
-        file_path=report.file_path, line_number=report.line_number,
-        stack_trace=report.stack_trace, context=report.context, fingerprint=fp,
-        reported_at=report.reported_at, scan_key=scan_key(report),
-    )
-    with session_scope(write=True) as session:
-        insert = _insert(session)
-        table = ErrorLog.__table__
-        stmt = insert(table).values(**values, status="NEW", occurrence_count=1, is_regression=False,
-                                    first_seen_at=now, last_seen_at=now, last_ingest="created")
-        new = stmt.excluded
-        regression = and_(table.c.source == "runtime", table.c.status.in_(RESOLVED_STATUSES))
-        same_scan = and_(table.c.scan_key.is_not(None), table.c.scan_key == new.scan_key)
-        latest = {name: getattr(new, name) for name in values if name != "fingerprint"}
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.fingerprint],
-            set_={
-                **latest,
-                # Every right-hand side below reads the row as it was before this update.
-                "occurrence_count": case((same_scan, table.c.occurrence_count),
-                                         else_=table.c.occurrence_count + 1),
-                "last_seen_at": new.last_seen_at,
-                "status": case((regression, "NEW"), else_=table.c.status),
-                "is_regression": case((regression, True), else_=table.c.is_regression),
-                "reopened_from": case((regression, table.c.status), else_=None),
-                "last_ingest": case((regression, "reopened"), (same_scan, "rescan"), else_="counted"),
-            },
-        ).returning(table.c.id, table.c.status, table.c.occurrence_count, table.c.last_ingest,
-                    table.c.reopened_from)
-        row = session.execute(stmt).one()
+    params = {c: getattr(report, c, None) for c in _COLUMNS}
+    params.update(fingerprint=fp, stack_trace=_json(report.stack_trace), context=_json(report.context),
+                  scan_key=scan_key(report), now=now,
+                  # Spreading one day's count over a few rows keeps concurrent reports of
+                  # different bugs from queueing on a single counter row.
+                  day=local_day(now, get_settings().timezone), bucket=int(fp[:8], 16) % DAILY_BUCKETS)
+    engine = get_engine()
+    with engine.execution_options(**write_options()).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            row = conn.execute(_UPSERT_AND_COUNT_PG, params).one()
+        else:
+            row = conn.execute(_UPSERT_TEXT, params).one()
+            if row.last_ingest != "rescan":
+                conn.execute(_COUNT_DAY_TEXT, params)
         if row.last_ingest == "reopened":
-            session.add(StatusHistory(bug_id=row.id, from_status=row.reopened_from, to_status="NEW",
-                                      note=f"regression: reported again after {row.reopened_from}",
-                                      actor="system", created_at=now))
-        if row.last_ingest != "rescan":
-            _count_day(session, insert, report, now)
+            conn.execute(_HISTORY, {"bug_id": row.id, "from_status": row.reopened_from, "now": now,
+                                    "note": f"regression: reported again after {row.reopened_from}"})
     return IngestResult(id=row.id, fingerprint=fp, status=row.status, is_new=row.last_ingest == "created",
                         occurrence_count=row.occurrence_count, action=row.last_ingest)
-
-
-def _count_day(session: Session, insert, report: Report, now) -> None:  # noqa: ANN001
-    day = local_day(now, get_settings().timezone)
-    table = DailyOccurrences.__table__
-    stmt = insert(table).values(day=day, project_id=report.project_id, source=report.source, count=1)
-    stmt = stmt.on_conflict_do_update(index_elements=[table.c.day, table.c.project_id, table.c.source],
-                                      set_={"count": table.c.count + 1})
-    session.execute(stmt)

@@ -130,12 +130,20 @@ class StatusHistory(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+DAILY_BUCKETS = 16
+
+
 class DailyOccurrences(Base):
-    """Occurrences per local day (LOGCENTER_TIMEZONE at ingest), project and source: the trend."""
+    """Occurrences per local day (LOGCENTER_TIMEZONE at ingest), project and source: the trend.
+
+    Each day/project/source is split over DAILY_BUCKETS rows (by fingerprint) so that
+    concurrent reports of different bugs do not all wait on one row lock; readers sum them.
+    """
 
     __tablename__ = "errorlog_daily"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     count: Mapped[int] = mapped_column(BigInteger, default=0)
