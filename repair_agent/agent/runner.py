@@ -257,14 +257,26 @@ def verdict(result: CommandResult, timeout: float | None, signame: str) -> tuple
     return status, note
 
 
+def _quietly(write: Callable[[str], None]) -> Callable[[str], None]:
+    """Progress output must never be the reason a claimed bug is left unrecorded (e.g. a closed pipe)."""
+
+    def safe(text: str) -> None:
+        try:
+            write(text)
+        except (OSError, ValueError):
+            pass
+
+    return safe
+
+
 class Runner:
     def __init__(self, manager: TaskManager, options: RunOptions, stopper: Stopper,
                  say: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None):
         self.tm = manager
         self.opts = options
         self.stopper = stopper
-        self.say = say or (lambda text: print(text, flush=True))
-        self.warn = warn or (lambda text: print(f"repair_agent: {text}", file=sys.stderr, flush=True))
+        self.say = say or _quietly(lambda text: print(text, flush=True))
+        self.warn = warn or _quietly(lambda text: print(f"repair_agent: {text}", file=sys.stderr, flush=True))
         self.skipped: set[int] = set()
         self.claim_note = f"claimed by the repair agent on {socket.gethostname()} (pid {os.getpid()})"
 

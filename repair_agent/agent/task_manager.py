@@ -36,8 +36,12 @@ class BadResponse(LogCenterError):
 
 
 class ApiError(LogCenterError):
-    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None):
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
+                 text: str | None = None):
         self.status, self.code, self.api_message, self.details = status, code, message, details or []
+        if text is not None:
+            super().__init__(text)
+            return
         text = f"Log Center answered {status} {code}: {message}"
         if self.details:
             text += " (" + "; ".join(f"{d.get('field', '?')}: {d.get('issue', '?')}" for d in self.details) + ")"
@@ -131,7 +135,7 @@ class TaskManager:
         error = body.get("error") if isinstance(body, dict) else None
         if not isinstance(error, dict):
             if response.status_code == 401:
-                raise Unauthorized(401, "unauthorized", self._token_hint())
+                raise Unauthorized(401, "unauthorized", "", text=self._token_hint())
             raise BadResponse(f"{method} {url} answered HTTP {response.status_code} without Log Center's "
                               f"error body; is LOG_CENTER_URL Log Center's address?")
         status = response.status_code
@@ -139,13 +143,13 @@ class TaskManager:
         message = str(error.get("message") or response.reason or "")
         details = error.get("details") if isinstance(error.get("details"), list) else []
         if status == 401:
-            message = f"{message}; {self._token_hint()}"
+            raise Unauthorized(status, code, message, details, text=self._token_hint(f"{status} {code}: {message}"))
         raise _BY_STATUS.get(status, ApiError)(status, code, message, details)
 
-    def _token_hint(self) -> str:
+    def _token_hint(self, answer: str = "401 unauthorized") -> str:
         if self.config.token:
-            return "Log Center refused LOG_CENTER_TOKEN; set it to a valid API token"
-        return "Log Center needs an API token; set LOG_CENTER_TOKEN"
+            return f"Log Center refused LOG_CENTER_TOKEN ({answer}); set it to a valid API token"
+        return f"Log Center needs an API token ({answer}); set LOG_CENTER_TOKEN"
 
 
 def _reason(exc: Exception) -> str:
