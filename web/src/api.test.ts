@@ -6,6 +6,7 @@ import {
   getBug,
   getBugs,
   getConfig,
+  getProjects,
   getStats,
   resetTokenPrompt,
   setTokenPrompt,
@@ -149,6 +150,26 @@ describe('401 handling', () => {
     answer('t1');
     await Promise.all(calls);
     expect(prompt).toHaveBeenCalledTimes(1);
+  });
+
+  it('a 401 that arrives after another call got the token retries with it, without asking', async () => {
+    const prompt = vi.fn(() => 't2');
+    setTokenPrompt(prompt);
+    let releaseSecond!: () => void;
+    const secondHeld = new Promise<void>((resolve) => (releaseSecond = resolve));
+    fetchMock.mockImplementation(async (input, init) => {
+      const auth = new Headers(init?.headers).get('Authorization');
+      if (auth === 'Bearer t2') return json({ ok: true });
+      if (String(input).includes('projects')) await secondHeld; // its 401 comes back late
+      return json({ error: { code: 'unauthorized', message: 'x' } }, 401);
+    });
+    const late = getProjects();
+    await getBugs(); // prompts, stores t2
+    releaseSecond();
+    await late;
+    expect(prompt).toHaveBeenCalledTimes(1);
+    const projectCalls = fetchMock.mock.calls.filter((c) => String(c[0]).includes('projects'));
+    expect(projectCalls.map((c) => new Headers(c[1]?.headers).get('Authorization'))).toEqual([null, 'Bearer t2']);
   });
 
   it('a declined prompt gives a 401 ApiError and is not repeated until reset', async () => {

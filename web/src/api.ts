@@ -266,10 +266,16 @@ export async function request<T>(path: string, init: RequestInit = {}, params?: 
   let token = getToken();
   let response = await send(url, init, token);
   if (response.status === 401) {
-    if (token) setToken(null); // the stored token is wrong or revoked
-    token = await askForToken();
+    const stored = getToken();
+    if (stored && stored !== token) {
+      // Another call got a token while this one was in flight: use it, do not ask again.
+      token = stored;
+    } else {
+      if (token) setToken(null); // the stored token is wrong or revoked
+      token = await askForToken();
+    }
     if (token) response = await send(url, init, token);
-    if (response.status === 401) setToken(null);
+    if (response.status === 401 && getToken() === token) setToken(null);
   }
   if (!response.ok) throw await errorFrom(response);
   try {
