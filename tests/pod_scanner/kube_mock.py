@@ -25,10 +25,17 @@ import kmock
 import yaml
 
 
+# Every answer is a full kmock.Response with its own status and Content-Type: kmock 0.8
+# copies the status/headers of a Response returned by a callable onto the (shared) reaction,
+# so a bare dict answered after a 403 would go out as a 403 text/plain.
+def json_body(body: dict[str, Any], code: int = 200) -> kmock.Response:
+    return kmock.Response(status=code, payload=body, headers={"Content-Type": "application/json"})
+
+
 def status(code: int, reason: str, message: str) -> kmock.Response:
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": message, "reason": reason, "code": code}
-    return kmock.Response(status=code, payload=body)
+    return json_body(body, code)
 
 
 def text(body: str, code: int = 200) -> kmock.Response:
@@ -46,6 +53,8 @@ class FakeCluster:
         self.vanished_pods: set[tuple[str, str]] = set()  # listed, but 404 on any later read
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.log_delay = 0.0
+        self.log_inflight = 0
+        self.max_log_inflight = 0
         self.lock = threading.Lock()
 
     def add(self, *pods: dict[str, Any]) -> None:
@@ -81,10 +90,10 @@ class FakeCluster:
         if sub == "log":
             return self._log(namespace, name, params)
         if sub is None:
-            return self.pods[(namespace, name)]
+            return json_body(self.pods[(namespace, name)])
         return status(404, "NotFound", f"the server could not find the requested resource ({sub})")
 
-    def _list(self, namespace: str | None, params: dict[str, str]) -> dict[str, Any]:
+    def _list(self, namespace: str | None, params: dict[str, str]) -> kmock.Response:
         keys = sorted(k for k in self.pods if namespace is None or k[0] == namespace)
         start = int(params.get("continue") or 0)
         limit = int(params.get("limit") or 0) or len(keys) or 1
@@ -93,13 +102,17 @@ class FakeCluster:
         if start + limit < len(keys):
             meta["continue"] = str(start + limit)
             meta["remainingItemCount"] = len(keys) - start - limit
-        return {"kind": "PodList", "apiVersion": "v1", "metadata": meta,
-                "items": [self.pods[k] for k in page]}
+        return json_body({"kind": "PodList", "apiVersion": "v1", "metadata": meta,
+                          "items": [self.pods[k] for k in page]})
 
     async def _log_async(self, namespace: str, name: str, params: dict[str, str]) -> Any:
-        if self.log_delay:
+        self.log_inflight += 1
+        self.max_log_inflight = max(self.max_log_inflight, self.log_inflight)
+        try:
             await asyncio.sleep(self.log_delay)
-        return self._log(namespace, name, params)
+            return self._log(namespace, name, params)
+        finally:
+            self.log_inflight -= 1
 
     def _log(self, namespace: str, name: str, params: dict[str, str]) -> Any:
         pod = self.pods[(namespace, name)]
@@ -155,6 +168,8 @@ class KubeApi:
 
             async def serve(request: kmock.Request) -> Any:
                 if request.subresource == "log" and cluster.log_delay:
+                    with cluster.lock:
+                        cluster.requests.append((request.url.path, dict(request.params)))
                     return await cluster._log_async(request.namespace, request.name, dict(request.params))
                 return cluster.serve(request)
 

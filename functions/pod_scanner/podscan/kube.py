@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any, Iterator
 
 log = logging.getLogger("logcenter.pod_scanner")
@@ -46,7 +47,9 @@ def load_api_client(concurrency: int = 8):  # noqa: ANN201 - kubernetes.client.A
         kconfig.load_incluster_config(client_configuration=configuration)
     except kconfig.ConfigException:
         try:
-            kconfig.load_kube_config(client_configuration=configuration)
+            # $KUBECONFIG read now, not when kubernetes was imported (the client caches it then).
+            kconfig.load_kube_config(config_file=os.environ.get("KUBECONFIG") or None,
+                                     client_configuration=configuration)
         except (kconfig.ConfigException, OSError, TypeError) as exc:
             raise KubeError(f"no Kubernetes configuration: not in a cluster and no usable kubeconfig ({exc})") from exc
     configuration.connection_pool_maxsize = max(concurrency, 1) + 2
