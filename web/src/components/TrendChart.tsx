@@ -5,7 +5,7 @@ interface Point {
   count: number;
 }
 
-const WIDTH = 720;
+const WIDTH = 1100;
 const HEIGHT = 220;
 const PAD = { top: 16, right: 12, bottom: 36, left: 40 };
 
