@@ -242,7 +242,7 @@ if [ -z "$run_url" ] && [ -n "$server_url" ] && [ -n "$repository" ] && [ -n "$r
 fi
 
 # The jq program: scrubbing, message extraction, byte cap, payload. Every value comes in
-# through --arg or stdin; nothing is spliced into JSON text by the shell.
+# through --arg or --rawfile; nothing is spliced into JSON text by the shell.
 read -r -d '' JQ_PROGRAM <<'JQ'
 def R: "[REDACTED]";
 
@@ -354,7 +354,7 @@ def error_line:
     // ( [ $lines[] | select(test($noise) | not) ] | last );
 
 env_secrets as $secrets
-| (if $has_log then (split("\n") | map(clean_line) | join("\n") | scrub($secrets) | cap_bytes($max_bytes)) else null end) as $tail
+| (if $has_log then ($log | split("\n") | map(clean_line) | join("\n") | scrub($secrets) | cap_bytes($max_bytes)) else null end) as $tail
 | (if $message != "" then ($message | scrub($secrets))
    else ((($tail // "") | error_line) // ($step + " failed")) | .[:1024]
    end) as $msg
@@ -375,7 +375,10 @@ env_secrets as $secrets
 JQ
 
 payload="$TMPDIR_REPORT/payload.json"
-if ! jq -R -s \
+# The log goes in with --rawfile: jq 1.6 corrupts multi-byte characters that straddle its
+# read buffer with -R on stdin, and --arg is limited to 128 KiB per argument.
+if ! jq -n \
+    --rawfile log "$raw_log" \
     --arg project "$project_id" \
     --arg step "$step_name" \
     --arg message "$message" \
@@ -392,7 +395,7 @@ if ! jq -R -s \
     --arg actor "$(gh ACTOR)" \
     --argjson has_log "$has_log" \
     --argjson max_bytes "$MAX_BYTES" \
-    "$JQ_PROGRAM" <"$raw_log" >"$payload" 2>"$TMPDIR_REPORT/jq.err"; then
+    "$JQ_PROGRAM" >"$payload" 2>"$TMPDIR_REPORT/jq.err"; then
     give_up "could not build the report with jq (jq 1.6 or newer is needed)"
 fi
 
