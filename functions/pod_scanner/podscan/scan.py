@@ -128,6 +128,7 @@ def scan(config: ScanConfig, kube: Kube, reporter: Reporter, now: datetime | Non
             where = f"namespace {namespace}" if namespace else "all namespaces"
             raise ScanFailed(f"cannot list pods in {where}: {exc.status or 'no response'} {exc}") from None
 
+    summary["list_seconds"] = round(time.monotonic() - started, 3)
     representatives = []
     for problems in groups.values():
         problems.sort(key=lambda p: (p.pod_name, p.container_name or ""))
