@@ -144,7 +144,8 @@ export default function BugList() {
           <input
             type="search"
             name="q"
-            placeholder="搜索错误类型、消息或文件"
+            placeholder="搜索错误类型或消息"
+            maxLength={200}
             value={query}
             onChange={(e) => setQuery(e.target.value)}
           />
