@@ -70,6 +70,26 @@ def test_status_filter_and_search_are_kept_in_the_url(page, seeded):
     expect(page.get_by_text("没有符合筛选条件的缺陷。")).to_be_visible()
 
 
+def test_pagination_is_kept_in_the_url(page, live_gateway):
+    gateway = live_gateway()
+    for line in range(23):
+        assert gateway.report({"project_id": "paged", "error": {"type": "IndexError", "message": f"n{line}",
+                                                                "file_path": "app/p.py", "line_number": line}}).ok
+    page.goto(f"{gateway.url}/bugs")
+    wait_for_rows(page, 20)
+    pager = page.get_by_role("navigation", name="分页")
+    expect(pager).to_contain_text("第 1 / 2 页,共 23 条")
+    pager.get_by_role("link", name="下一页").click()
+    expect(page).to_have_url(re.compile(r"/bugs\?page=2$"))
+    wait_for_rows(page, 3)
+    expect(pager).to_contain_text("第 2 / 2 页")
+    page.get_by_role("navigation", name="项目").get_by_role("link", name=re.compile("^paged")).click()
+    expect(page).to_have_url(re.compile(r"/bugs\?project_id=paged$"))  # a new filter starts at page 1
+    wait_for_rows(page, 20)
+    page.goto(f"{gateway.url}/bugs?page=9")
+    expect(page.get_by_text("第 9 页没有缺陷")).to_be_visible()
+
+
 def test_badges_and_file_column(page, seeded):
     page.goto(f"{seeded.url}/bugs")
     wait_for_rows(page, api_get(seeded.url, "/bugs")["total"])

@@ -157,6 +157,10 @@ export default function BugList() {
         <ErrorMessage error={bugs.error} onRetry={reloadBugs} />
       ) : !bugs.data ? (
         <Loading what="缺陷" />
+      ) : bugs.data.items.length === 0 && bugs.data.total > 0 ? (
+        <Empty>
+          第 {page} 页没有缺陷(共 {bugs.data.total} 条)。<Link to={listHref(filters, { page: '1' })}>回到第一页</Link>
+        </Empty>
       ) : bugs.data.items.length === 0 ? (
         <Empty>{Object.keys(filters).length ? '没有符合筛选条件的缺陷。' : '还没有任何缺陷。'}</Empty>
       ) : (
