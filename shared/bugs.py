@@ -8,9 +8,10 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from shared import limits
+from shared import counters
 from shared.db import session_scope
 from shared.errors import Conflict, NotFound, ValidationFailed, field_error
-from shared.models import OPEN_STATUSES, STATUSES, ErrorLog, StatusHistory
+from shared.models import OPEN_STATUSES, STATUSES, BugCounts, ErrorLog, StatusHistory
 from shared.serialize import bug_dict, history_dict
 from shared.timeutil import iso, utcnow
 from shared.validation import clean_text
@@ -29,15 +30,11 @@ DEFAULT_SORT = "-last_seen_at"
 
 def apply_filters(stmt: Select, *, project_id: list[str] | None = None, source: list[str] | None = None,
                   status: list[str] | None = None, level: list[str] | None = None,
-                  q: str | None = None) -> Select:
-    if project_id:
-        stmt = stmt.where(ErrorLog.project_id.in_(project_id))
-    if source:
-        stmt = stmt.where(ErrorLog.source.in_(source))
-    if status:
-        stmt = stmt.where(ErrorLog.status.in_(status))
-    if level:
-        stmt = stmt.where(ErrorLog.level.in_(level))
+                  q: str | None = None, model: type = ErrorLog) -> Select:
+    """WHERE clauses for the list filters, on `errorlog` or on its counters."""
+    for column, values in (("project_id", project_id), ("source", source), ("status", status), ("level", level)):
+        if values:
+            stmt = stmt.where(getattr(model, column).in_(values))
     if q:
         stmt = stmt.where(or_(ErrorLog.error_type.icontains(q, autoescape=True),
                               ErrorLog.error_message.icontains(q, autoescape=True)))
@@ -56,10 +53,18 @@ def parse_sort(value: str | None) -> list:
     return [column.desc() if descending else column.asc(), tiebreak]
 
 
+def count_bugs(session: Session, **filters: Any) -> int:
+    """How many bugs match; from the counters unless a text search needs the rows."""
+    if filters.get("q"):
+        return session.scalar(apply_filters(select(func.count()).select_from(ErrorLog), **filters))
+    stmt = apply_filters(select(func.coalesce(func.sum(BugCounts.bugs), 0)), model=BugCounts, **filters)
+    return int(session.scalar(stmt))
+
+
 def list_bugs(filters: dict[str, Any], page: int, page_size: int, sort: str | None) -> dict[str, Any]:
     order = parse_sort(sort)
     with session_scope() as session:
-        total = session.scalar(apply_filters(select(func.count()).select_from(ErrorLog), **filters))
+        total = count_bugs(session, **filters)
         rows = session.scalars(apply_filters(select(ErrorLog), **filters)
                                .order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
         return {"items": [bug_dict(r) for r in rows], "total": total, "page": page, "page_size": page_size}
@@ -97,6 +102,9 @@ def _note(value: Any) -> str | None:
 def record_change(session: Session, bug: ErrorLog, to_status: str, note: str | None, actor: str) -> None:
     session.add(StatusHistory(bug_id=bug.id, from_status=bug.status, to_status=to_status, note=note,
                               actor=actor[:64], created_at=utcnow()))
+    counters.move(session.connection(), project_id=bug.project_id, source=bug.source, level=bug.level,
+                  fingerprint=bug.fingerprint, occurrence_count=bug.occurrence_count,
+                  from_status=bug.status, to_status=to_status, last_seen_at=bug.last_seen_at)
     bug.status = to_status
 
 
@@ -124,13 +132,14 @@ def change_status(bug_id: int, payload: Any, actor: str) -> dict[str, Any]:
 
 
 def list_projects(source: list[str] | None) -> dict[str, Any]:
-    stmt = select(ErrorLog.project_id, func.count().label("bug_count"),
-                  func.sum(ErrorLog.occurrence_count).label("occurrences"),
-                  func.sum(case((ErrorLog.status.in_(OPEN_STATUSES), 1), else_=0)).label("open_count"),
-                  func.max(ErrorLog.last_seen_at).label("last_seen_at"))
-    stmt = apply_filters(stmt, source=source).group_by(ErrorLog.project_id).order_by(ErrorLog.project_id)
+    stmt = select(BugCounts.project_id, func.sum(BugCounts.bugs).label("bug_count"),
+                  func.sum(BugCounts.occurrences).label("occurrences"),
+                  func.sum(case((BugCounts.status.in_(OPEN_STATUSES), BugCounts.bugs), else_=0)).label("open_count"),
+                  func.max(BugCounts.last_seen_at).label("last_seen_at"))
+    stmt = (apply_filters(stmt, source=source, model=BugCounts).group_by(BugCounts.project_id)
+            .having(func.sum(BugCounts.bugs) > 0).order_by(BugCounts.project_id))
     with session_scope() as session:
-        items = [{"project_id": r.project_id, "bug_count": r.bug_count, "open_count": int(r.open_count or 0),
+        items = [{"project_id": r.project_id, "bug_count": int(r.bug_count), "open_count": int(r.open_count or 0),
                   "occurrence_count": int(r.occurrences or 0), "last_seen_at": iso(r.last_seen_at)}
                  for r in session.execute(stmt)]
     return {"items": items, "total": len(items)}

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, select, text, upda
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
+from shared.counters import recount
 from shared.fingerprint import fingerprint
 from shared.models import Base, ErrorLog
 from shared.settings import get_settings
@@ -163,13 +164,16 @@ def init_db(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
         insp = inspect(conn)
-        if insp.has_table("errorlog"):
-            _upgrade_errorlog(conn)
+        upgraded = insp.has_table("errorlog") and _upgrade_errorlog(conn)
+        counts_existed = insp.has_table("errorlog_counts")
         Base.metadata.create_all(conn)
         _ensure_indexes(conn)
+        if upgraded or not counts_existed:
+            # Counters for rows written by code that did not keep them.
+            recount(conn)
 
 
-def _upgrade_errorlog(conn: Connection) -> None:
+def _upgrade_errorlog(conn: Connection) -> bool:
     columns = {c["name"]: c for c in inspect(conn).get_columns("errorlog")}
     missing = [c for c in ErrorLog.__table__.columns if c.name not in columns]
     not_null = [name for name in ("file_path", "line_number") if name in columns and not columns[name]["nullable"]]
@@ -177,7 +181,7 @@ def _upgrade_errorlog(conn: Connection) -> None:
     not_null += [name for name, info in columns.items() if name not in ErrorLog.__table__.columns
                  and not info["nullable"] and info.get("default") is None]
     if not missing and not not_null:
-        return
+        return False
     log.warning("upgrading table errorlog: adding %s, dropping NOT NULL on %s",
                 [c.name for c in missing] or "nothing", not_null or "nothing")
     if conn.dialect.name == "sqlite" and not_null:
@@ -194,6 +198,7 @@ def _upgrade_errorlog(conn: Connection) -> None:
         if "fingerprint" in columns and conn.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE errorlog ALTER COLUMN fingerprint TYPE VARCHAR(64)"))
     _backfill(conn, old_columns=set(columns))
+    return True
 
 
 def _rebuild_sqlite_errorlog(conn: Connection, columns: dict) -> None:

@@ -3,8 +3,9 @@
 The statement is hand-written SQL that both databases accept (`INSERT … ON CONFLICT …
 DO UPDATE … RETURNING`): ingest is the hot path, and building the same SQLAlchemy
 construct per request cost more than the database work itself (docs/benchmarks.md).
-On PostgreSQL the day counter rides in the same statement as a data-modifying CTE, so a
-report is one round trip plus the commit.
+On PostgreSQL the day counter and the bug counters ride in the same statement as
+data-modifying CTEs, so a report is one round trip plus the commit; on SQLite the same
+changes are separate statements in the same transaction (counters.after_ingest).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from shared import counters
+from shared.counters import bucket_of
 from shared.db import get_engine, write_options
 from shared.fingerprint import fingerprint
-from shared.models import DAILY_BUCKETS, RESOLVED_STATUSES
+from shared.models import RESOLVED_STATUSES
 from shared.settings import get_settings
 from shared.timeutil import local_day, utcnow
 from shared.validation import Report
@@ -35,7 +38,9 @@ class IngestResult:
 _COLUMNS = ("project_id", "source", "level", "environment", "version", "commit_hash", "error_type",
             "error_message", "file_path", "line_number", "stack_trace", "context", "fingerprint",
             "reported_at", "scan_key")
-_LATEST = [c for c in _COLUMNS if c != "fingerprint"]
+# A bug keeps the level of its first report (its counters are keyed by level); everything
+# else describes the latest report.
+_LATEST = [c for c in _COLUMNS if c not in ("fingerprint", "level")]
 _RESOLVED = ", ".join(f"'{s}'" for s in RESOLVED_STATUSES)
 # Every right-hand side reads the row as it was before this update.
 _REGRESSION = f"(errorlog.source = 'runtime' AND errorlog.status IN ({_RESOLVED}))"
@@ -55,21 +60,40 @@ ON CONFLICT (fingerprint) DO UPDATE SET
     reopened_from = CASE WHEN {_REGRESSION} THEN errorlog.status END,
     last_ingest = CASE WHEN {_REGRESSION} THEN 'reopened' WHEN {_SAME_SCAN} THEN 'rescan'
                        ELSE 'counted' END
-RETURNING id, status, occurrence_count, last_ingest, reopened_from"""
+RETURNING id, status, level, occurrence_count, last_ingest, reopened_from"""
 
 _COUNT_DAY = """
 INSERT INTO errorlog_daily (day, project_id, source, bucket, count)
 VALUES (:day, :project_id, :source, :bucket, 1)
 ON CONFLICT (day, project_id, source, bucket) DO UPDATE SET count = errorlog_daily.count + 1"""
 
+# counters.after_ingest() in SQL. The two CTEs on errorlog_counts never touch the same row:
+# a reopened bug moves from a resolved status to NEW.
+_COUNTS_IN = counters.ADD.replace(
+    "VALUES (:project_id, :source, :status, :level, :bucket, :d_bugs, :d_occurrences, :last_seen_at)",
+    """SELECT :project_id, :source, bug.status, bug.level, :bucket,
+       CASE bug.last_ingest WHEN 'counted' THEN 0 WHEN 'rescan' THEN 0 ELSE 1 END,
+       CASE bug.last_ingest WHEN 'rescan' THEN 0 WHEN 'reopened' THEN bug.occurrence_count ELSE 1 END,
+       CAST(:now AS TIMESTAMP) FROM bug""")
+assert _COUNTS_IN != counters.ADD
+
 _UPSERT_AND_COUNT_PG = text(f"""
 WITH bug AS ({_UPSERT}),
-counted AS (
+per_day AS (
     INSERT INTO errorlog_daily (day, project_id, source, bucket, count)
     SELECT :day, :project_id, :source, :bucket, 1 FROM bug WHERE bug.last_ingest <> 'rescan'
     ON CONFLICT (day, project_id, source, bucket) DO UPDATE SET count = errorlog_daily.count + 1
+),
+counts_in AS ({_COUNTS_IN}),
+counts_out AS (
+    UPDATE errorlog_counts SET bugs = errorlog_counts.bugs - 1,
+                               occurrences = errorlog_counts.occurrences - (bug.occurrence_count - 1)
+    FROM bug
+    WHERE bug.last_ingest = 'reopened' AND errorlog_counts.project_id = :project_id
+      AND errorlog_counts.source = :source AND errorlog_counts.status = bug.reopened_from
+      AND errorlog_counts.level = bug.level AND errorlog_counts.bucket = :bucket
 )
-SELECT id, status, occurrence_count, last_ingest, reopened_from FROM bug""")
+SELECT id, status, level, occurrence_count, last_ingest, reopened_from FROM bug""")
 _UPSERT_TEXT = text(_UPSERT)
 _COUNT_DAY_TEXT = text(_COUNT_DAY)
 _HISTORY = text("INSERT INTO errorlog_status_history (bug_id, from_status, to_status, note, actor, created_at) "
@@ -96,18 +120,19 @@ def ingest(report: Report) -> IngestResult:
                      report.line_number, report.context)
     params = {c: getattr(report, c, None) for c in _COLUMNS}
     params.update(fingerprint=fp, stack_trace=_json(report.stack_trace), context=_json(report.context),
-                  scan_key=scan_key(report), now=now,
-                  # Spreading one day's count over a few rows keeps concurrent reports of
-                  # different bugs from queueing on a single counter row.
-                  day=local_day(now, get_settings().timezone), bucket=int(fp[:8], 16) % DAILY_BUCKETS)
-    engine = get_engine()
-    with engine.execution_options(**write_options()).begin() as conn:
+                  scan_key=scan_key(report), now=now, day=local_day(now, get_settings().timezone),
+                  bucket=bucket_of(fp))
+    with get_engine().execution_options(**write_options()).begin() as conn:
         if conn.dialect.name == "postgresql":
             row = conn.execute(_UPSERT_AND_COUNT_PG, params).one()
         else:
             row = conn.execute(_UPSERT_TEXT, params).one()
             if row.last_ingest != "rescan":
                 conn.execute(_COUNT_DAY_TEXT, params)
+            counters.after_ingest(conn, action=row.last_ingest, project_id=report.project_id,
+                                  source=report.source, level=row.level, status=row.status,
+                                  reopened_from=row.reopened_from, occurrence_count=row.occurrence_count,
+                                  bucket=params["bucket"], now=now)
         if row.last_ingest == "reopened":
             conn.execute(_HISTORY, {"bug_id": row.id, "from_status": row.reopened_from, "now": now,
                                     "note": f"regression: reported again after {row.reopened_from}"})

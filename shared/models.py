@@ -133,6 +133,24 @@ class StatusHistory(Base):
 DAILY_BUCKETS = 16
 
 
+class BugCounts(Base):
+    """Bugs and occurrences per project/source/status/level, kept in step with `errorlog`
+    in the same transaction as every write. Totals, distributions and the projects list
+    read these few rows instead of counting a million bugs. Split over DAILY_BUCKETS rows
+    by fingerprint, like the day counters, so concurrent reports rarely share a row."""
+
+    __tablename__ = "errorlog_counts"
+
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bugs: Mapped[int] = mapped_column(BigInteger, default=0)
+    occurrences: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class DailyOccurrences(Base):
     """Occurrences per local day (LOGCENTER_TIMEZONE at ingest), project and source: the trend.
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from shared.bugs import _history, _locked, _note, apply_filters, record_change
+from shared.bugs import _history, _locked, _note, apply_filters, count_bugs, record_change
 from shared.db import session_scope
 from shared.errors import Conflict, ValidationFailed, field_error
 from shared.models import CLAIMABLE_STATUSES, PENDING_STATUSES, ErrorLog
@@ -16,7 +16,7 @@ from shared.serialize import bug_dict
 def pending(source: list[str] | None, project_id: list[str] | None, limit: int) -> dict[str, Any]:
     filters = dict(source=source, project_id=project_id, status=PENDING_STATUSES)
     with session_scope() as session:
-        total = session.scalar(apply_filters(select(func.count()).select_from(ErrorLog), **filters))
+        total = count_bugs(session, **filters)
         rows = session.scalars(apply_filters(select(ErrorLog), **filters)
                                .order_by(ErrorLog.first_seen_at.asc(), ErrorLog.id.asc()).limit(limit)).all()
         return {"items": [bug_dict(r) for r in rows], "total": total}

@@ -1,5 +1,15 @@
 import pytest
 
+from tests.support.snapshot import counter_mismatches
+
+
+@pytest.fixture(autouse=True)
+def counters_stay_in_step(request):
+    """After every function test, the counters must equal a recount of errorlog."""
+    yield
+    if "db_url" in request.fixturenames:
+        assert counter_mismatches() == {}
+
 
 @pytest.fixture
 def report(function_client):
