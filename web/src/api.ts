@@ -257,7 +257,7 @@ async function send(url: string, init: RequestInit, token: string | null): Promi
   try {
     return await fetch(url, { ...init, headers });
   } catch (cause) {
-    throw new ApiError(0, 'network_error', `无法连接到 API 服务器(${getConfig().apiBaseUrl || '同源'}):${String(cause)}`);
+    throw new ApiError(0, 'network_error', `请求 ${url} 失败(${String(cause)}),请检查 API 服务是否在运行。`);
   }
 }
 

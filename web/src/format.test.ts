@@ -47,6 +47,8 @@ describe('触发修复 rule', () => {
       expect(state.enabled).toBe(false);
       expect(state.hint).toContain('无法自动修复');
     }
+    expect(repairState({ source: 'cicd', status: 'NEW' }).hint).toMatch(/^CI\/CD 错误/);
+    expect(repairState({ source: 'deployment', status: 'NEW' }).hint).toMatch(/^部署错误/);
   });
   it('is off while the bug is already queued or being fixed', () => {
     expect(repairState({ source: 'runtime', status: 'PENDING_FIX' }).enabled).toBe(false);

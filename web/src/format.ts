@@ -48,6 +48,11 @@ export function fileLocation(bug: Pick<ErrorLog, 'file_path' | 'line_number'>): 
     : `${bug.file_path}:${bug.line_number}`;
 }
 
+/** A label followed by a space when it ends in Latin text ("CI/CD 错误", "部署错误"). */
+function spaced(label: string): string {
+  return /[A-Za-z0-9]$/.test(label) ? `${label} ` : label;
+}
+
 export interface RepairState {
   enabled: boolean;
   hint: string;
@@ -58,7 +63,7 @@ export function repairState(bug: Pick<ErrorLog, 'source' | 'status'>): RepairSta
   if (bug.source !== 'runtime') {
     return {
       enabled: false,
-      hint: `${sourceLabel(bug.source)} 错误无法自动修复(只有运行时错误会交给修复 Agent),请人工处理。`,
+      hint: `${spaced(sourceLabel(bug.source))}错误无法自动修复(只有运行时错误会交给修复 Agent),请人工处理。`,
     };
   }
   if (bug.status === 'PENDING_FIX') return { enabled: false, hint: '已在修复队列中,等待修复 Agent 领取。' };
