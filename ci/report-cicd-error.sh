@@ -272,7 +272,7 @@ def scrub_line:
   | gsub("(?<s>\\b[A-Za-z][A-Za-z0-9+.\\-]*://)[A-Za-z0-9_.~%\\-]{20,}@"; "\(.s)[REDACTED]@")
   # Authorization / Proxy-Authorization headers: everything after the scheme
   | gsub("(?i)(?<h>\\b(?:proxy-)?authorization[\"']?[ \t]*[:=][ \t]*[\"']?)(?:(?<t>bearer|basic|token|digest|negotiate|ntlm|apikey|api-key|key)[ \t]+)?[^\"'\\r\\n]+"; "\(.h)\(if .t then .t + " " else "" end)[REDACTED]")
-  | gsub("(?i)\\b(?<b>bearer)[ \t]+[A-Za-z0-9\\-._~+/]+=*"; "\(.b) [REDACTED]")
+  | gsub("(?i)\\b(?<b>bearer)[ \t]+[A-Za-z0-9\\-._~+/]{8,}=*"; "\(.b) [REDACTED]")
   # curl -u user:password
   | gsub("(?<f>(?:^|[ \t])(?:-u|--user)[ =]+[\"']?)(?<u>[^\\s:\"']+):[^\\s\"']+"; "\(.f)\(.u):[REDACTED]")
   # a private key printed as one line (JSON with \n escapes)
@@ -440,8 +440,12 @@ fi
 
 case $http_code in
     200 | 201)
-        summary=$(jq -r '"bug \(.id) (\(if .is_new then "new" else "seen \(.occurrence_count) times" end))"' \
-            "$response" 2>/dev/null) || summary="accepted"
+        # Only a report receipt counts: a proxy or an SPA may answer 200 with a web page.
+        summary=$(jq -r 'select(type == "object" and (.id | type) == "number")
+            | "bug \(.id) (\(if .is_new then "new" else "seen \(.occurrence_count) times" end))"' \
+            "$response" 2>/dev/null)
+        [ -n "$summary" ] ||
+            give_up "Log Center answered HTTP $http_code without a report receipt (is LOG_CENTER_URL the API's base URL?)"
         notice "reported $error_type for $project_id step '$step_name' as $summary$log_note"
         ;;
     *)
