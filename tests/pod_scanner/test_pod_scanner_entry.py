@@ -12,7 +12,7 @@ import functions_framework
 import requests
 
 from tests.pod_scanner import pods as P
-from tests.pod_scanner.conftest import deployment_bugs
+from tests.pod_scanner.bugs_api import deployment_bugs
 from tests.support.gateway import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import requests
 
 from functions.pod_scanner.podscan import ScanConfig
 from tests.pod_scanner import pods as P
-from tests.pod_scanner.conftest import deployment_bugs
+from tests.pod_scanner.bugs_api import deployment_bugs
 from tests.support.gateway import free_port
 
 CRASH_LOG = "".join(f"2026-11-28T05:59:{i:02d}Z INFO request {i}\n" for i in range(150)) + \
