@@ -19,7 +19,8 @@ def choice_list(value: str | None, name: str, allowed: list[str], normalize=str)
 def text_list(value: str | None) -> list[str] | None:
     if value is None:
         return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
+    # PostgreSQL text cannot hold NUL; stored values never contain one (validation drops them).
+    items = [v.replace("\x00", "").strip() for v in value.split(",") if v.strip()]
     return items or None
 
 
@@ -40,6 +41,8 @@ def bug_id(value: str) -> int:
     """Path ids: anything but a positive integer names no bug."""
     from shared.errors import NotFound
 
-    if not value.isdigit() or len(value) > 12:
+    # Ids are 32-bit integers in both databases: a larger number names no bug (and must not
+    # reach PostgreSQL, which rejects it as out of range for the column).
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or int(value) > 2**31 - 1:
         raise NotFound(f"no bug {value!r}")
     return int(value)
