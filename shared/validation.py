@@ -191,6 +191,8 @@ def _timestamp(value: Any, c: _Checker) -> datetime | None:
 def _line_number(value: Any, c: _Checker) -> int | None:
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 42.0 is the integer 42 (as JSON Schema says)
     if isinstance(value, bool) or not isinstance(value, int):
         c.fail("error.line_number", "must be an integer")
     elif value < 0:
