@@ -28,7 +28,11 @@ cleanup() {
 # Exit 0 whatever happened, an unbound variable or a failed command included.
 trap 'cleanup; exit 0' EXIT
 
-notice() { printf 'log-center: %s\n' "$*" >&2; }
+notice() { # one line, whatever the step name or server sent contains
+    local line=$*
+    line=${line//[$'\n\r\t']/ }
+    printf 'log-center: %s\n' "$line" >&2
+}
 
 usage() {
     cat <<'EOF'
@@ -128,7 +132,9 @@ while [ $# -gt 0 ]; do
             done
             ;;
         -?*)
-            bad_usage "unknown option '$1'"
+            # Name only, shortened: "--token=s3cret" must not print its value.
+            opt=${1%%=*}
+            bad_usage "unknown option '${opt:0:40}'"
             ;;
         *)
             add_positional "$1"
@@ -228,14 +234,14 @@ fi
 
 # ----------------------------------------------------------------------------- the payload
 
-gh() { # gh NAME: $GITHUB_NAME, else $GITEA_NAME, else empty
+ci_env() { # ci_env NAME: $GITHUB_NAME, else $GITEA_NAME, else empty
     local github="GITHUB_$1" gitea="GITEA_$1"
     printf '%s' "${!github:-${!gitea:-}}"
 }
 
-server_url=$(gh SERVER_URL)
-repository=$(gh REPOSITORY)
-run_id=$(gh RUN_ID)
+server_url=$(ci_env SERVER_URL)
+repository=$(ci_env REPOSITORY)
+run_id=$(ci_env RUN_ID)
 run_url=${LOG_CENTER_RUN_URL:-}
 if [ -z "$run_url" ] && [ -n "$server_url" ] && [ -n "$repository" ] && [ -n "$run_id" ]; then
     run_url="${server_url%/}/$repository/actions/runs/$run_id"
@@ -384,15 +390,15 @@ if ! jq -n \
     --arg message "$message" \
     --arg error_type "$error_type" \
     --arg timestamp "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-    --arg workflow "$(gh WORKFLOW)" \
-    --arg job "$(gh JOB)" \
+    --arg workflow "$(ci_env WORKFLOW)" \
+    --arg job "$(ci_env JOB)" \
     --arg run_id "$run_id" \
-    --arg run_number "$(gh RUN_NUMBER)" \
+    --arg run_number "$(ci_env RUN_NUMBER)" \
     --arg run_url "$run_url" \
     --arg repository "$repository" \
-    --arg ref "$(gh REF)" \
-    --arg sha "$(gh SHA)" \
-    --arg actor "$(gh ACTOR)" \
+    --arg ref "$(ci_env REF)" \
+    --arg sha "$(ci_env SHA)" \
+    --arg actor "$(ci_env ACTOR)" \
     --argjson has_log "$has_log" \
     --argjson max_bytes "$MAX_BYTES" \
     "$JQ_PROGRAM" >"$payload" 2>"$TMPDIR_REPORT/jq.err"; then

@@ -220,6 +220,7 @@ def test_a_too_old_jq_exits_0(gateway, tmp_path):
     (["proj"], "project_id and step_name are required"),
     (["proj", "build", "msg", "extra"], "too many arguments"),
     (["proj", "build", "--bogus"], "unknown option '--bogus'"),
+    (["proj", "build", "--token=s3cret-value"], "unknown option '--token'"),
     (["proj", "build", "--log-file"], "--log-file needs a path"),
     (["proj", "build", "--error-type"], "--error-type needs a value"),
     (["", "build"], "project_id is empty"),
@@ -228,7 +229,7 @@ def test_a_too_old_jq_exits_0(gateway, tmp_path):
 def test_bad_arguments_exit_0_with_a_usage_notice(gateway, args, fragment):
     run = run_reporter(args, {"LOG_CENTER_URL": gateway.url})
     assert_one_notice(run, fragment, "usage: report-cicd-error.sh <project_id> <step_name>")
-    assert run.stdout == ""
+    assert run.stdout == "" and "s3cret" not in run.stderr
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])
@@ -262,3 +263,11 @@ def test_set_u_and_an_empty_environment_are_fine(gateway):
     assert proc.returncode == 0 and time.monotonic() - start < 10
     assert "unbound" not in proc.stderr
     assert proc.stderr.startswith("log-center: reported BuildError"), proc.stderr
+
+
+def test_the_notice_is_one_line_even_for_a_multi_line_step_name(gateway):
+    run = run_reporter([unique_project("oneline"), "build\nsecond line\r\tthird", "boom"],
+                       {"LOG_CENTER_URL": gateway.url})
+    line = assert_one_notice(run, "reported BuildError")
+    assert "build second line  third" in line
+    assert get_bug(gateway.url, run.bug_id())["context"]["step_name"] == "build\nsecond line\r\tthird"
