@@ -13,20 +13,20 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from shared.models import DAILY_BUCKETS
+from shared.models import COUNTER_BUCKETS
 
 _HEX = "0123456789abcdef"
-assert DAILY_BUCKETS == len(_HEX)
 
 
 def bucket_of(fingerprint: str) -> int:
-    """A bug always lives in the same bucket: its fingerprint's 8th hex digit."""
-    return _HEX.find(fingerprint[7:8]) if fingerprint[7:8] in _HEX and fingerprint[7:8] else 0
+    """A bug always lives in the same bucket, chosen by its fingerprint's 8th hex digit."""
+    digit = fingerprint[7:8]
+    return _HEX.index(digit) % COUNTER_BUCKETS if digit and digit in _HEX else 0
 
 
 # The same rule in SQL both databases understand.
 BUCKET_SQL = ("CASE substr(fingerprint, 8, 1) "
-              + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(_HEX)) + " ELSE 0 END")
+              + " ".join(f"WHEN '{c}' THEN {i % COUNTER_BUCKETS}" for i, c in enumerate(_HEX)) + " ELSE 0 END")
 
 
 # Add deltas to one counter row; last_seen_at only moves forward.

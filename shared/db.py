@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
@@ -258,3 +259,17 @@ def _ensure_indexes(conn: Connection) -> None:
     for index in ErrorLog.__table__.indexes:
         if index.name not in existing:
             index.create(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql" and "ix_errorlog_search_trgm" not in existing:
+        _ensure_search_index(conn)
+
+
+def _ensure_search_index(conn: Connection) -> None:
+    """Trigram index for the `q` search (ILIKE '%…%'); without pg_trgm, search still works, slower."""
+    try:
+        with conn.begin_nested():
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            conn.execute(text("CREATE INDEX IF NOT EXISTS ix_errorlog_search_trgm ON errorlog "
+                              "USING gin (error_type gin_trgm_ops, error_message gin_trgm_ops)"))
+    except DBAPIError as exc:
+        log.warning("no trigram index for text search (pg_trgm unavailable: %s); searches scan the table",
+                    type(exc.orig).__name__)

@@ -15,3 +15,4 @@ MAX_NOTE = 4096               # chars of a status-change note; truncated
 MAX_PAGE_SIZE = 200
 MAX_PENDING_LIMIT = 100
 MAX_QUERY_TEXT = 200          # chars of the bugs `q` search
+SEARCH_COUNT_CAP = 1000       # a text search counts its matches up to here (`total_capped`)

@@ -100,8 +100,8 @@ class ErrorLog(Base):
     is_regression: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Client-supplied time of the latest report (server times below are authoritative).
     reported_at: Mapped[datetime | None] = mapped_column(DateTime)
-    first_seen_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    first_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
     # pod|restart_count|reason of the latest deployment report: the same crash seen by the
     # next scan carries the same key and must not add to the count.
     scan_key: Mapped[str | None] = mapped_column(String(400))
@@ -110,9 +110,14 @@ class ErrorLog(Base):
     last_ingest: Mapped[str | None] = mapped_column(String(16))
     reopened_from: Mapped[str | None] = mapped_column(String(20))
 
+    # Each sort order of the bug list has an index ending in id, so a page is an index
+    # scan and a deep page an index-only one (shared/bugs.py pages by id first).
     __table_args__ = (
         Index("ix_errorlog_project_source_status", "project_id", "source", "status"),
         Index("ix_errorlog_status_first_seen", "status", "first_seen_at"),
+        Index("ix_errorlog_last_seen_id", "last_seen_at", "id"),
+        Index("ix_errorlog_first_seen_id", "first_seen_at", "id"),
+        Index("ix_errorlog_occurrences_id", "occurrence_count", "id"),
     )
 
 
@@ -130,13 +135,15 @@ class StatusHistory(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-DAILY_BUCKETS = 16
+# Counter rows per key. More buckets spread concurrent writes of one project over more
+# rows; fewer keep the stats scans short. 4 measured best (docs/benchmarks.md).
+COUNTER_BUCKETS = 4
 
 
 class BugCounts(Base):
     """Bugs and occurrences per project/source/status/level, kept in step with `errorlog`
     in the same transaction as every write. Totals, distributions and the projects list
-    read these few rows instead of counting a million bugs. Split over DAILY_BUCKETS rows
+    read these few rows instead of counting a million bugs. Split over COUNTER_BUCKETS rows
     by fingerprint, like the day counters, so concurrent reports rarely share a row."""
 
     __tablename__ = "errorlog_counts"
@@ -154,7 +161,7 @@ class BugCounts(Base):
 class DailyOccurrences(Base):
     """Occurrences per local day (LOGCENTER_TIMEZONE at ingest), project and source: the trend.
 
-    Each day/project/source is split over DAILY_BUCKETS rows (by fingerprint) so that
+    Each day/project/source is split over COUNTER_BUCKETS rows (by fingerprint) so that
     concurrent reports of different bugs do not all wait on one row lock; readers sum them.
     """
 

@@ -16,13 +16,24 @@ from shared.timeutil import last_days, local_midnight_utc
 TREND_DAYS = 14
 
 
-def _distribution(session, column, filters: dict, keys: list[str] | None = None) -> dict[str, int]:  # noqa: ANN001
-    stmt = apply_filters(select(column, func.sum(BugCounts.bugs)).group_by(column)
-                         .having(func.sum(BugCounts.bugs) > 0), model=BugCounts, **filters)
-    counts = {key: 0 for key in keys or []}
-    for value, count in session.execute(stmt):
-        counts[value] = int(count)
-    return counts
+def _counter_totals(session, filters: dict) -> dict[str, Any]:  # noqa: ANN001
+    """Totals and all four distributions from one pass over the counter rows."""
+    stmt = apply_filters(select(BugCounts.project_id, BugCounts.source, BugCounts.status, BugCounts.level,
+                                func.sum(BugCounts.bugs), func.sum(BugCounts.occurrences))
+                         .group_by(BugCounts.project_id, BugCounts.source, BugCounts.status, BugCounts.level),
+                         model=BugCounts, **filters)
+    out = {"total_bugs": 0, "total_occurrences": 0,
+           "status_distribution": dict.fromkeys(STATUSES, 0), "level_distribution": dict.fromkeys(LEVELS, 0),
+           "project_distribution": {}, "source_distribution": dict.fromkeys(SOURCES, 0)}
+    for project, source, status, level, bugs, occurrences in session.execute(stmt):
+        bugs, occurrences = int(bugs), int(occurrences)
+        out["total_bugs"] += bugs
+        out["total_occurrences"] += occurrences
+        for key, value in (("status_distribution", status), ("level_distribution", level),
+                           ("project_distribution", project), ("source_distribution", source)):
+            out[key][value] = out[key].get(value, 0) + bugs
+    out["project_distribution"] = {p: n for p, n in sorted(out["project_distribution"].items()) if n}
+    return out
 
 
 def compute_stats(source: list[str] | None, project_id: list[str] | None) -> dict[str, Any]:
@@ -31,27 +42,22 @@ def compute_stats(source: list[str] | None, project_id: list[str] | None) -> dic
     days = last_days(today, TREND_DAYS)
     filters = dict(source=source, project_id=project_id)
     with session_scope() as session:
-        total, occurrences = session.execute(apply_filters(
-            select(func.coalesce(func.sum(BugCounts.bugs), 0), func.coalesce(func.sum(BugCounts.occurrences), 0)),
-            model=BugCounts, **filters)).one()
+        totals = _counter_totals(session, filters)
         today_bugs = session.scalar(apply_filters(
             select(func.count()).select_from(ErrorLog)
             .where(ErrorLog.first_seen_at >= local_midnight_utc(today, tz)), **filters))
-        trend_stmt = (select(DailyOccurrences.day, func.sum(DailyOccurrences.count))
-                      .where(DailyOccurrences.day >= days[0]).group_by(DailyOccurrences.day))
-        if source:
-            trend_stmt = trend_stmt.where(DailyOccurrences.source.in_(source))
-        if project_id:
-            trend_stmt = trend_stmt.where(DailyOccurrences.project_id.in_(project_id))
+        trend_stmt = apply_filters(select(DailyOccurrences.day, func.sum(DailyOccurrences.count))
+                                   .where(DailyOccurrences.day >= days[0]).group_by(DailyOccurrences.day),
+                                   model=DailyOccurrences, **filters)
         per_day = {day: int(count) for day, count in session.execute(trend_stmt)}
-        return {
-            "total_bugs": int(total),
-            "today_bugs": today_bugs,
-            "total_occurrences": int(occurrences),
-            "status_distribution": _distribution(session, BugCounts.status, filters, STATUSES),
-            "level_distribution": _distribution(session, BugCounts.level, filters, LEVELS),
-            "project_distribution": _distribution(session, BugCounts.project_id, filters),
-            "source_distribution": _distribution(session, BugCounts.source, filters, SOURCES),
-            "trend": [{"date": d.isoformat(), "count": per_day.get(d, 0)} for d in days],
-            "timezone": get_settings().timezone_name,
-        }
+    return {
+        "total_bugs": totals["total_bugs"],
+        "today_bugs": today_bugs,
+        "total_occurrences": totals["total_occurrences"],
+        "status_distribution": totals["status_distribution"],
+        "level_distribution": totals["level_distribution"],
+        "project_distribution": totals["project_distribution"],
+        "source_distribution": totals["source_distribution"],
+        "trend": [{"date": d.isoformat(), "count": per_day.get(d, 0)} for d in days],
+        "timezone": get_settings().timezone_name,
+    }

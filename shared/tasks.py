@@ -16,7 +16,7 @@ from shared.serialize import bug_dict
 def pending(source: list[str] | None, project_id: list[str] | None, limit: int) -> dict[str, Any]:
     filters = dict(source=source, project_id=project_id, status=PENDING_STATUSES)
     with session_scope() as session:
-        total = count_bugs(session, **filters)
+        total, _ = count_bugs(session, **filters)
         rows = session.scalars(apply_filters(select(ErrorLog), **filters)
                                .order_by(ErrorLog.first_seen_at.asc(), ErrorLog.id.asc()).limit(limit)).all()
         return {"items": [bug_dict(r) for r in rows], "total": total}

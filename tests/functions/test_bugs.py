@@ -116,3 +116,17 @@ def test_projects(bugs, seeded):
     only_ci = bugs.get("/api/v1/projects?source=cicd").get_json()
     assert [p["project_id"] for p in only_ci["items"]] == ["alpha"]
     assert bugs.get("/function/bugs/projects").status_code == 200
+
+
+def test_search_escapes_wildcards_and_caps_its_count(send, bugs, monkeypatch):
+    from shared import limits
+
+    for i in range(5):
+        send(runtime(project="s", line=i, message=f"disk 100%_full/{i}"))
+    send(runtime(project="s", line=99, message="disk 1000 full"))
+    assert bugs.get("/api/v1/bugs?q=100%25_full/&project_id=s").get_json()["total"] == 5
+    assert bugs.get("/api/v1/bugs?q=0_f").get_json()["total"] == 0  # "_" is literal, not "any character"
+    monkeypatch.setattr(limits, "SEARCH_COUNT_CAP", 3)
+    body = bugs.get("/api/v1/bugs?q=disk&page_size=2").get_json()
+    assert (body["total"], body["total_capped"], len(body["items"])) == (3, True, 2)
+    assert "total_capped" not in bugs.get("/api/v1/bugs?q=1000").get_json()

@@ -65,6 +65,8 @@ export interface BugPage {
   total: number;
   page: number;
   page_size: number;
+  /** Set when a text search matched more than the server counts (1000): `total` is that cap. */
+  total_capped?: boolean;
 }
 
 export interface ProjectSummary {

@@ -170,6 +170,7 @@ export default function BugList() {
             page={bugs.data.page}
             pageSize={bugs.data.page_size}
             total={bugs.data.total}
+            capped={bugs.data.total_capped === true}
             href={(p) => listHref(filters, { page: String(p) })}
           />
         </div>
@@ -231,21 +232,24 @@ function Pagination({
   page,
   pageSize,
   total,
+  capped,
   href,
 }: {
   page: number;
   pageSize: number;
   total: number;
+  capped: boolean;
   href: (page: number) => string;
 }) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
+  const shown = capped ? `${total}+` : String(total);
   return (
     <nav className="pagination" aria-label="分页">
       {page > 1 ? <Link to={href(page - 1)}>上一页</Link> : <span className="disabled">上一页</span>}
       <span className="page-info">
-        第 {page} / {pages} 页,共 {total} 条
+        第 {page} / {pages}{capped ? '+' : ''} 页,共 {shown} 条
       </span>
-      {page < pages ? <Link to={href(page + 1)}>下一页</Link> : <span className="disabled">下一页</span>}
+      {page < pages || capped ? <Link to={href(page + 1)}>下一页</Link> : <span className="disabled">下一页</span>}
     </nav>
   );
 }

@@ -215,6 +215,18 @@ describe('BugList URL state', () => {
     expect((await screen.findByRole('alert')).textContent).toContain('无法连接到 API 服务器');
   });
 
+  it('a capped search total reads as "1000+" and still offers the next page', async () => {
+    window.history.replaceState(null, '', '/bugs?q=timeout&page=50');
+    fetchMock.mockImplementation(async (input) =>
+      String(input).startsWith('/api/v1/projects')
+        ? json({ items: [], total: 0 })
+        : json({ items: [bug()], total: 1000, total_capped: true, page: 50, page_size: 20 }),
+    );
+    render(<App />);
+    expect((await screen.findByText(/共 1000\+ 条/)).textContent).toContain('第 50 / 50+ 页');
+    expect(screen.getByText('下一页').tagName).toBe('A');
+  });
+
   it('an empty result says so', async () => {
     window.history.replaceState(null, '', '/bugs?source=deployment');
     fetchMock.mockImplementation(async (input) =>
