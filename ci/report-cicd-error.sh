@@ -212,8 +212,9 @@ if [ -n "$log_file" ]; then
     if [ "$log_file" = "-" ]; then
         STDIN_PENDING=0
         tail -c "$((WINDOW_BYTES + 1))" >"$window" 2>/dev/null || read_ok=0
-    elif [ -f "$log_file" ] && [ -r "$log_file" ]; then
-        # tail seeks to the end: a 50 MB log costs no more than a small one.
+    elif [ -r "$log_file" ] && [ ! -d "$log_file" ]; then
+        # tail seeks to the end of a file: a 50 MB log costs no more than a small one.
+        # (A pipe, e.g. <(...), is read through but only its end is kept.)
         tail -c "$((WINDOW_BYTES + 1))" -- "$log_file" >"$window" 2>/dev/null || read_ok=0
     else
         read_ok=0

@@ -257,8 +257,19 @@ def test_log_from_stdin(gateway):
     assert len(lines) == 200 and lines[-1] == "Error: from stdin" and lines[0] == "line 101"
 
 
-def test_unreadable_log_file_still_reports(gateway, tmp_path):
-    run = report(gateway, unique_project("nolog"), "build", "boom", "--log-file", str(tmp_path / "missing.log"))
+def test_log_from_process_substitution(gateway):
+    project = unique_project("procsub")
+    run = run_reporter([project], {"LOG_CENTER_URL": gateway.url},
+                       wrap='bash "$1" "$2" build --log-file <(printf "compiling\\nerror: from a pipe\\n")')
+    assert run.returncode == 0, run
+    bug = get_bug(gateway.url, run.bug_id())
+    assert bug["error_message"] == "error: from a pipe"
+    assert bug["context"]["log_tail"] == "compiling\nerror: from a pipe\n"
+
+
+@pytest.mark.parametrize("where", ["missing.log", "."])
+def test_unreadable_log_file_still_reports(gateway, tmp_path, where):
+    run = report(gateway, unique_project("nolog"), "build", "boom", "--log-file", str(tmp_path / where))
     assert "log file not readable" in run.stderr
     bug = get_bug(gateway.url, run.bug_id())
     assert bug["error_message"] == "boom" and "log_tail" not in bug["context"]
