@@ -1,0 +1,67 @@
+"""Soak (CI size): one minute of mixed load at 32 connections against the production server
+(functions-framework → gunicorn) of report, bugs and stats, each on its own port, all on one
+PostgreSQL database. 80 % reports with realistic duplicates across the three sources, 15 %
+bug lists/details, 5 % stats. Nothing may fail and nothing may be lost or counted twice.
+The 10-minute run is `bench/soak.py --minutes 10` (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.settings import reset_settings
+from tests.reliability.load import Servers, run_mixed_load_processes, stored_totals
+from tests.support.databases import create_pg_database, drop_pg_database
+from tests.support.snapshot import counter_mismatches
+
+SECONDS = 60
+CONNECTIONS = 32
+
+
+@pytest.fixture
+def soak_db():
+    url = create_pg_database("logcenter_soak")
+    yield url
+    from shared.db import dispose_engines
+
+    dispose_engines()
+    drop_pg_database(url)
+
+
+def check_soak(result, totals: dict, mismatches: dict) -> list[str]:
+    """Everything that is wrong with a soak run (empty when it passed); bench/soak.py uses it too."""
+    problems = []
+    if result.server_errors:
+        problems.append(f"{result.server_errors} 5xx answers, e.g. {result.bad_5xx[:3]}")
+    transport = result.count(lambda k, s: s == "transport")
+    if transport:
+        problems.append(f"{transport} requests without an answer, e.g. {result.transport_errors[:3]}")
+    unexpected = {k: n for k, n in result.statuses.items() if k[1] not in (200, 201) and not (k[0] == "list" and k[1] == 404)}
+    if unexpected:
+        problems.append(f"unexpected statuses {unexpected}")
+    if totals["occurrences"] != result.accepted_reports:
+        problems.append(f"accepted {result.accepted_reports} reports but the bugs count {totals['occurrences']}")
+    if totals["daily"] != result.accepted_reports:
+        problems.append(f"accepted {result.accepted_reports} reports but the day counters hold {totals['daily']}")
+    if mismatches:
+        problems.append(f"bug counters out of step: {mismatches}")
+    return problems
+
+
+def test_one_minute_soak_loses_nothing(soak_db, tmp_path, monkeypatch):
+    with Servers(["report", "bugs", "stats"], soak_db, tmp_path) as servers:
+        urls = {name: s.url for name, s in servers.items()}
+        result = run_mixed_load_processes(urls, CONNECTIONS, SECONDS, processes=2)
+        logs = servers.log_text()
+    monkeypatch.setenv("DATABASE_URL", soak_db)
+    reset_settings()
+    totals = stored_totals(soak_db)
+    problems = check_soak(result, totals, counter_mismatches())
+    print(f"soak {SECONDS}s: {result.requests} requests ({result.requests / result.seconds:.0f}/s), "
+          f"{result.accepted_reports} reports accepted, {totals}")
+    assert not problems, "\n".join(problems) + "\n" + logs
+    # The load really was mixed and really deduplicated.
+    assert result.accepted_reports > 2000
+    assert result.count(lambda k, s: k == "list") > 200 and result.count(lambda k, s: k == "stats") > 50
+    assert all(totals.get(f"occurrences_{s}", 0) > 100 for s in ("runtime", "cicd", "deployment"))
+    assert totals["bugs"] < totals["occurrences"] / 5
