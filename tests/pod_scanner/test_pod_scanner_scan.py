@@ -102,6 +102,17 @@ def test_replicas_of_one_workload_are_one_report(cluster, run_scan, live_gateway
     assert bug["context"]["affected_pods"] == 3 and bug["occurrence_count"] == 1
 
 
+def test_a_vanished_representative_hands_over_to_the_next_replica(cluster, run_scan, live_gateway):
+    gw = live_gateway()
+    cluster.add(P.crashloop("api-7d4b9c6f5d-aaaaa"), P.crashloop("api-7d4b9c6f5d-bbbbb"))
+    cluster.vanished_pods.add(("shop", "api-7d4b9c6f5d-aaaaa"))  # deleted between list and log fetch
+    summary = run_scan(ScanConfig(log_center_url=gw.url))
+    assert (summary["reported"], summary["skipped"]) == (1, 1)
+    assert summary["skipped_pods"][0]["pod"] == "api-7d4b9c6f5d-aaaaa"
+    [bug] = deployment_bugs(gw.url).values()
+    assert bug["context"]["pod_name"] == "api-7d4b9c6f5d-bbbbb" and bug["context"]["affected_pods"] == 2
+
+
 def test_unreadable_logs_and_a_forbidden_namespace_do_not_stop_the_scan(cluster, run_scan, live_gateway):
     gw = live_gateway()
     cluster.add(P.crashloop(),                                        # previous 500, current "unable to retrieve"

@@ -129,35 +129,47 @@ def scan(config: ScanConfig, kube: Kube, reporter: Reporter, now: datetime | Non
             raise ScanFailed(f"cannot list pods in {where}: {exc.status or 'no response'} {exc}") from None
 
     summary["list_seconds"] = round(time.monotonic() - started, 3)
-    representatives = []
+    # One report per fingerprint, from the first affected pod by name (the same pod every
+    # scan while it lives); if that pod vanished since the listing (404), the next one.
+    ordered = []
     for problems in groups.values():
         problems.sort(key=lambda p: (p.pod_name, p.container_name or ""))
-        rep = problems[0]
-        rep.extra["affected_pods"] = len({p.pod_name for p in problems})
-        representatives.append(rep)
-    representatives.sort(key=_key)
+        affected = len({p.pod_name for p in problems})
+        for p in problems:
+            p.extra["affected_pods"] = affected
+        ordered.append(problems)
+    ordered.sort(key=lambda problems: _key(problems[0]))
 
-    def handle(p: Problem) -> dict[str, Any]:
-        log_tail, source, log_error = "", "none", None
-        if p.fetch_logs and p.container_name:
-            log_tail, source, log_error = fetch_log(kube, p, config)
-        if log_error is not None and log_error.status == 404:
-            return {"skip": True, "pod": p, "error": str(log_error)}
-        sent = reporter.send(build_payload(p, log_tail, source, config))
-        return {"skip": False, "pod": p, "sent": sent, "no_log": p.fetch_logs and source == "none"}
+    def handle(problems: list[Problem]) -> dict[str, Any]:
+        vanished: list[tuple[Problem, str]] = []
+        tried: set[str] = set()
+        for p in problems:
+            if p.pod_name in tried:
+                continue
+            tried.add(p.pod_name)
+            log_tail, source, log_error = "", "none", None
+            if p.fetch_logs and p.container_name:
+                log_tail, source, log_error = fetch_log(kube, p, config)
+            if log_error is not None and log_error.status == 404:
+                vanished.append((p, str(log_error)))
+                continue
+            sent = reporter.send(build_payload(p, log_tail, source, config))
+            return {"pod": p, "sent": sent, "no_log": p.fetch_logs and source == "none", "vanished": vanished}
+        return {"pod": None, "sent": None, "no_log": False, "vanished": vanished}
 
-    if representatives:
+    if ordered:
         with ThreadPoolExecutor(max_workers=config.concurrency, thread_name_prefix="podscan") as pool:
-            results = list(pool.map(handle, representatives))
+            results = list(pool.map(handle, ordered))
     else:
         results = []
 
     for result in results:
-        p: Problem = result["pod"]
-        if result["skip"]:
+        for gone, message in result["vanished"]:
             summary["skipped"] += 1
-            summary["skipped_pods"].append({"namespace": p.namespace, "pod": p.pod_name,
-                                            "status": 404, "message": result["error"][:300]})
+            summary["skipped_pods"].append({"namespace": gone.namespace, "pod": gone.pod_name,
+                                            "status": 404, "message": message[:300]})
+        p: Problem | None = result["pod"]
+        if p is None:
             continue
         summary["logs_unavailable"] += int(result["no_log"])
         sent = result["sent"]
@@ -176,7 +188,7 @@ def scan(config: ScanConfig, kube: Kube, reporter: Reporter, now: datetime | Non
         summary["reports"].append(entry)
 
     if reporter.unreachable or (summary["failed"] and not summary["reported"]
-                                and all(r["sent"].connect_failed for r in results if not r["skip"])):
+                                and all(r["sent"].connect_failed for r in results if r["sent"])):
         summary["log_center"] = "unreachable"
     elif summary["failed"]:
         summary["log_center"] = "errors"
