@@ -38,24 +38,28 @@ def test_unreachable_server_exits_0(tmp_path):
     assert run.elapsed < 5
 
 
-@pytest.fixture
-def silent_server():
-    """Accepts connections, reads what comes, never answers."""
+@pytest.fixture(scope="module", autouse=True)
+def never_answering_run(tmp_path_factory):
+    """The reporter against a server that accepts, reads and never answers.
+
+    It takes about 10 s by design, so it starts with this module and runs alongside the
+    other tests; test_server_that_never_answers_gives_up_after_10_seconds (last) collects it.
+    """
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", 0))
     srv.listen(8)
+    srv.settimeout(0.2)
     accepted: list[socket.socket] = []
     stop = threading.Event()
 
     def serve():
-        srv.settimeout(0.2)
         while not stop.is_set():
             try:
                 conn, _ = srv.accept()
             except OSError:
                 continue
-            accepted.append(conn)
+            accepted.append(conn)                        # kept open, never answered
             conn.settimeout(0.2)
             try:
                 while not stop.is_set() and conn.recv(65536):
@@ -63,24 +67,25 @@ def silent_server():
             except OSError:
                 pass
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.getsockname()[1]}", accepted
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    log = tmp_path_factory.mktemp("silent") / "log.txt"
+    log.write_text("error: x\n")
+    result: dict = {}
+
+    def report():
+        result["run"] = run_reporter(["proj", "build", "--log-file", str(log)],
+                                     {"LOG_CENTER_URL": f"http://127.0.0.1:{srv.getsockname()[1]}"}, timeout=40)
+
+    client = threading.Thread(target=report, daemon=True)
+    client.start()
+    yield client, result, accepted
+    client.join(40)
     stop.set()
-    thread.join(5)
+    server.join(5)
     for conn in accepted:
         conn.close()
     srv.close()
-
-
-def test_server_that_never_answers_gives_up_after_10_seconds(silent_server, tmp_path):
-    url, accepted = silent_server
-    log = tmp_path / "log.txt"
-    log.write_text("error: x\n")
-    run = run_reporter(["proj", "build", "--log-file", str(log)], {"LOG_CENTER_URL": url}, timeout=40)
-    assert_one_notice(run, "did not answer within 10 s")
-    assert accepted, "the script never connected"
-    assert 9 <= run.elapsed < 15, run.elapsed
 
 
 def test_token_is_sent_when_set(live_gateway):
@@ -271,3 +276,13 @@ def test_the_notice_is_one_line_even_for_a_multi_line_step_name(gateway):
     line = assert_one_notice(run, "reported BuildError")
     assert "build second line  third" in line
     assert get_bug(gateway.url, run.bug_id())["context"]["step_name"] == "build\nsecond line\r\tthird"
+
+
+def test_server_that_never_answers_gives_up_after_10_seconds(never_answering_run):
+    client, result, accepted = never_answering_run
+    client.join(40)
+    assert not client.is_alive(), "the reporter is still waiting after 40 s"
+    run = result["run"]
+    assert_one_notice(run, "did not answer within 10 s")
+    assert accepted, "the script never connected"
+    assert 9 <= run.elapsed < 15, run.elapsed
