@@ -93,8 +93,10 @@ def create_app(web_dist: Path = WEB_DIST) -> flask.Flask:
                 return error_response(exc)
         if request.path == "/_/health":
             return json_response({"status": "ok", "function": "gateway"})
-        if request.path.startswith(("/api/", "/function/")):
-            return error_response(NotFound(f"no route for {request.path}"))
+        # Only a browser's GET of a page falls back to the dashboard; anything else that
+        # matched no function is an API call to a wrong URL and must not look accepted.
+        if request.path.startswith(("/api/", "/function/")) or request.method not in ("GET", "HEAD"):
+            return error_response(NotFound(f"no route for {request.method} {request.path}"))
         return _static(web_dist, path)
 
     return app

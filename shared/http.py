@@ -61,9 +61,12 @@ def _compile(path: str) -> re.Pattern[str]:
 
 
 class Router:
-    def __init__(self, name: str):
+    def __init__(self, name: str, ready: Callable[[], None] | None = None):
+        """`ready` checks what the function needs before it can serve (raise if not);
+        by default that is the database."""
         self.name = name
         self.routes: list[_Route] = []
+        self.ready_check = ready or _database_ready
 
     def route(self, method: str, *paths: str, auth: str | None = "api") -> Callable[[Handler], Handler]:
         """Register a handler; `auth` is "api", "ingest" or None (open)."""
@@ -90,9 +93,12 @@ class Router:
             else:
                 log.exception("database error in %s %s", request.method, request.path)
                 response = error_response(_internal())
-        except Exception:  # noqa: BLE001 - the contract is a JSON body, never an HTML 500
-            log.exception("unhandled error in %s %s", request.method, request.path)
-            response = error_response(_internal())
+        except Exception as exc:  # noqa: BLE001 - the contract is a JSON body, never an HTML 500
+            if _is_raw_connection_failure(exc):
+                response = _unavailable(exc, settings)
+            else:
+                log.exception("unhandled error in %s %s", request.method, request.path)
+                response = error_response(_internal())
         return _with_cors(response, request, settings)
 
     def _dispatch(self, request: flask.Request, settings: Settings) -> flask.Response:
@@ -119,12 +125,17 @@ class Router:
         raise errors.NotFound(f"no route for {request.path}")
 
     def _ready(self) -> flask.Response:
-        from shared.db import get_engine  # a readiness probe is the one place health touches the DB
-        from sqlalchemy import text
-
-        with get_engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
+        self.ready_check()
         return json_response({"status": "ready", "function": self.name})
+
+
+def _database_ready() -> None:
+    from sqlalchemy import text
+
+    from shared.db import get_engine  # a readiness probe is the one place health touches the DB
+
+    with get_engine().connect() as conn:
+        conn.execute(text("SELECT 1"))
 
 
 def _as_tuple(result: Any) -> tuple[Any, int]:
@@ -143,6 +154,18 @@ def _is_connection_error(exc: DBAPIError) -> bool:
     text = str(exc.orig).lower() if exc.orig is not None else ""
     return any(s in text for s in ("connection", "network", "timed out", "timeout", "broken pipe",
                                    "terminating", "shutting down", "starting up", "database is locked"))
+
+
+def _is_raw_connection_failure(exc: Exception) -> bool:
+    """A driver's own exception that SQLAlchemy did not wrap. When a pooled connection fails
+    its pre-ping (the database restarted) the pool reconnects at once, and an error of that
+    reconnect escapes as the driver raised it: pg8000's InterfaceError("network error") or a
+    bare ConnectionResetError from its socket. Matched by name: importing pg8000 here would
+    slow every function's cold start."""
+    if isinstance(exc, ConnectionError):
+        return True
+    kind = type(exc)
+    return kind.__module__.startswith(("pg8000", "sqlite3")) and kind.__name__ in ("InterfaceError", "OperationalError")
 
 
 def _unavailable(exc: Exception, settings: Settings | None) -> flask.Response:

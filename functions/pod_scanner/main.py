@@ -17,7 +17,7 @@ import threading
 import functions_framework
 
 from shared import errors
-from shared.http import Call, Router, json_response
+from shared.http import Call, Router
 
 try:
     from functions.pod_scanner import podscan
@@ -27,14 +27,8 @@ except ModuleNotFoundError as exc:  # flat function image: no `functions` packag
     import podscan
 
 
-class ScannerRouter(Router):
-    def _ready(self):
-        # The scanner has no database: ready means its configuration is usable.
-        podscan.ScanConfig.from_env()
-        return json_response({"status": "ready", "function": self.name})
-
-
-router = ScannerRouter("pod-scanner")
+# The scanner has no database: ready means its configuration is usable.
+router = Router("pod-scanner", ready=podscan.ScanConfig.from_env)
 _scan_lock = threading.Lock()
 
 

@@ -40,6 +40,12 @@ def test_unknown_api_paths_are_json_404s(client):
         assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
 
 
+def test_writes_to_unknown_paths_never_fall_back_to_the_page(client):
+    r = client.post("/no/such/prefix/api/v1/logs/report", json=runtime())
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+    assert client.patch("/bugs/1", json={}).status_code == 404
+
+
 def test_spa_is_served_with_history_fallback(client):
     assert b"root" in client.get("/").data
     assert b"root" in client.get("/bugs").data
