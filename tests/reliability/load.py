@@ -152,7 +152,7 @@ class PrivatePostgres:
         """Start and wait until it accepts connections; returns the seconds that took."""
         started = time.monotonic()
         opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
-                f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+                f"-c full_page_writes=off -c max_connections=200")
         self._pg(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.log), "-w",
                  "-t", "60", "start")
         return time.monotonic() - started
