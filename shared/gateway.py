@@ -99,6 +99,12 @@ def create_app(web_dist: Path = WEB_DIST) -> flask.Flask:
             return error_response(NotFound(f"no route for {request.method} {request.path}"))
         return _static(web_dist, path)
 
+    @app.errorhandler(404)
+    def unrouted(_exc):  # noqa: ANN001, ANN202
+        # Flask's <path:path> does not match a path holding a newline (%0A): such a request
+        # never reaches route() and would get Flask's HTML 404 page.
+        return error_response(NotFound(f"no route for {flask.request.path!r}"))
+
     return app
 
 
