@@ -42,8 +42,10 @@ test-web: web
 ## make test: install what tests need (PostgreSQL, Chromium, packages) and run them all.
 test: venv services browser test-web test-py
 
+## make bench: every benchmark (PostgreSQL, wrk); figures go to stdout, docs/benchmarks.md holds them.
 bench: venv services
-	$(PY) bench/run_all.py
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || { echo "bench: wrk is missing (apt-get install wrk)"; exit 1; }
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist data

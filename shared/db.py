@@ -14,14 +14,14 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event, inspect, select, text, update
+from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from shared.counters import recount
 from shared.fingerprint import fingerprint
-from shared.models import Base, ErrorLog
+from shared.models import SCHEMA_VERSION, Base, ErrorLog, SchemaMeta
 from shared.settings import get_settings
 from shared.timeutil import utcnow
 
@@ -159,8 +159,22 @@ def _time_source(target: str, old_columns) -> str | None:  # noqa: ANN001
     return next((c for c in _TIME_SOURCES.get(target, ()) if c in old_columns), None)
 
 
+def _schema_version(conn: Connection) -> str | None:
+    try:
+        with conn.begin_nested():
+            return conn.execute(text("SELECT value FROM logcenter_meta WHERE name = 'schema_version'")).scalar()
+    except DBAPIError:
+        return None  # no meta table yet: a new or a pre-extension database
+
+
 def init_db(engine: Engine) -> None:
-    """Create missing tables and upgrade an older `errorlog` in place; safe to run again."""
+    """Create missing tables and upgrade an older `errorlog` in place; safe to run again.
+
+    A database already at SCHEMA_VERSION costs one query: every cold start of every
+    function passes through here, and catalog inspection took longer than the request."""
+    with engine.connect() as conn:
+        if _schema_version(conn) == SCHEMA_VERSION:
+            return
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
@@ -172,6 +186,8 @@ def init_db(engine: Engine) -> None:
         if upgraded or not counts_existed:
             # Counters for rows written by code that did not keep them.
             recount(conn)
+        conn.execute(delete(SchemaMeta).where(SchemaMeta.name == "schema_version"))
+        conn.execute(insert(SchemaMeta).values(name="schema_version", value=SCHEMA_VERSION))
 
 
 def _upgrade_errorlog(conn: Connection) -> bool:

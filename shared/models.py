@@ -76,6 +76,17 @@ class Base(DeclarativeBase):
     pass
 
 
+# Bump when a table, column or index changes: init_db() then runs its checks once more.
+SCHEMA_VERSION = "3"
+
+
+class SchemaMeta(Base):
+    __tablename__ = "logcenter_meta"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
 class ErrorLog(Base):
     """One deduplicated bug; the latest report's details overwrite the previous ones."""
 

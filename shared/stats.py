@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 
 from shared.bugs import apply_filters
 from shared.db import session_scope
@@ -16,24 +16,29 @@ from shared.timeutil import last_days, local_midnight_utc
 TREND_DAYS = 14
 
 
+_DIMENSIONS = {"status_distribution": BugCounts.status, "level_distribution": BugCounts.level,
+               "project_distribution": BugCounts.project_id, "source_distribution": BugCounts.source}
+
+
 def _counter_totals(session, filters: dict) -> dict[str, Any]:  # noqa: ANN001
-    """Totals and all four distributions from one pass over the counter rows."""
-    stmt = apply_filters(select(BugCounts.project_id, BugCounts.source, BugCounts.status, BugCounts.level,
-                                func.sum(BugCounts.bugs), func.sum(BugCounts.occurrences))
-                         .group_by(BugCounts.project_id, BugCounts.source, BugCounts.status, BugCounts.level),
-                         model=BugCounts, **filters)
-    out = {"total_bugs": 0, "total_occurrences": 0,
-           "status_distribution": dict.fromkeys(STATUSES, 0), "level_distribution": dict.fromkeys(LEVELS, 0),
-           "project_distribution": {}, "source_distribution": dict.fromkeys(SOURCES, 0)}
-    for project, source, status, level, bugs, occurrences in session.execute(stmt):
-        bugs, occurrences = int(bugs), int(occurrences)
-        out["total_bugs"] += bugs
-        out["total_occurrences"] += occurrences
-        for key, value in (("status_distribution", status), ("level_distribution", level),
-                           ("project_distribution", project), ("source_distribution", source)):
-            out[key][value] = out[key].get(value, 0) + bugs
-    out["project_distribution"] = {p: n for p, n in sorted(out["project_distribution"].items()) if n}
-    return out
+    """Totals and the four distributions in one round trip: a UNION ALL of one small GROUP BY
+    per dimension over the counter rows (a few dozen rows come back, not thousands)."""
+    parts = [apply_filters(select(literal(name).label("dim"), column.label("key"), func.sum(BugCounts.bugs),
+                                  func.sum(BugCounts.occurrences)).group_by(column), model=BugCounts, **filters)
+             for name, column in _DIMENSIONS.items()]
+    out: dict[str, Any] = {"status_distribution": dict.fromkeys(STATUSES, 0),
+                           "level_distribution": dict.fromkeys(LEVELS, 0), "project_distribution": {},
+                           "source_distribution": dict.fromkeys(SOURCES, 0)}
+    total_bugs = total_occurrences = 0
+    for dim, key, bugs, occurrences in session.execute(union_all(*parts)):
+        if int(bugs) == 0 and dim == "project_distribution":
+            continue
+        out[dim][key] = int(bugs)
+        if dim == "source_distribution":  # every bug has exactly one source: these add up to the totals
+            total_bugs += int(bugs)
+            total_occurrences += int(occurrences)
+    out["project_distribution"] = dict(sorted(out["project_distribution"].items()))
+    return {**out, "total_bugs": total_bugs, "total_occurrences": total_occurrences}
 
 
 def compute_stats(source: list[str] | None, project_id: list[str] | None) -> dict[str, Any]:

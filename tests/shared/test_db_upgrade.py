@@ -33,7 +33,8 @@ def make_legacy(url: str) -> None:
     engine = create_engine(url)
     serial = "SERIAL" if url.startswith("postgresql") else "INTEGER"
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS errorlog"))
+        for table in ("errorlog", "errorlog_counts", "errorlog_daily", "errorlog_status_history", "logcenter_meta"):
+            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
         conn.execute(text(LEGACY_DDL.format(serial=serial)))
         conn.execute(text("CREATE INDEX ix_errorlog_project_id ON errorlog (project_id)"))
         for i in range(3):
