@@ -12,22 +12,25 @@ import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SECRETS_DIR = "/var/openfaas/secrets"
+Number = Union[int, float]
 
 
 class ConfigError(RuntimeError):
     """A setting has a value the service cannot run with."""
 
 
-def _secret(env_name: str, file_name: str, secrets_dir: Path) -> str | None:
-    value = os.environ.get(env_name)
+def read_secret(env_name: str, file_name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """A secret: env NAME, else the file named by NAME_FILE, else <secrets dir>/<file_name>."""
+    env = os.environ if env is None else env
+    value = (env.get(env_name) or "").strip()
     if value:
-        return value.strip()
-    path = os.environ.get(f"{env_name}_FILE")
-    candidates = [Path(path)] if path else []
-    candidates.append(secrets_dir / file_name)
+        return value
+    candidates = [Path(env[f"{env_name}_FILE"])] if env.get(f"{env_name}_FILE") else []
+    candidates.append(Path(env.get("LOGCENTER_SECRETS_DIR") or DEFAULT_SECRETS_DIR) / file_name)
     for candidate in candidates:
         try:
             text = candidate.read_text(encoding="utf-8").strip()
@@ -38,16 +41,17 @@ def _secret(env_name: str, file_name: str, secrets_dir: Path) -> str | None:
     return None
 
 
-def _int(name: str, default: int, minimum: int = 1) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+def read_number(name: str, default: Number, minimum: Number, kind: type = int,
+                env: Mapping[str, str] | None = None) -> Number:
+    raw = ((os.environ if env is None else env).get(name) or "").strip()
+    if not raw:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
     if value < minimum:
-        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+        raise ConfigError(f"{name} must be >= {minimum}, got {raw!r}")
     return value
 
 
@@ -89,8 +93,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
-        secrets_dir = Path(os.environ.get("LOGCENTER_SECRETS_DIR", DEFAULT_SECRETS_DIR))
-        database_url = _secret("DATABASE_URL", "logcenter-database-url", secrets_dir) or "sqlite:///data/logcenter.db"
+        database_url = read_secret("DATABASE_URL", "logcenter-database-url") or "sqlite:///data/logcenter.db"
         tz_name = os.environ.get("LOGCENTER_TIMEZONE", "UTC").strip() or "UTC"
         try:
             ZoneInfo(tz_name)
@@ -103,20 +106,20 @@ class Settings:
             database_url=database_url,
             timezone_name=tz_name,
             ingest_tokens=_parse_tokens(
-                _secret("LOGCENTER_INGEST_TOKEN", "logcenter-ingest-token", secrets_dir),
-                _secret("LOGCENTER_INGEST_TOKENS", "logcenter-ingest-tokens", secrets_dir),
+                read_secret("LOGCENTER_INGEST_TOKEN", "logcenter-ingest-token"),
+                read_secret("LOGCENTER_INGEST_TOKENS", "logcenter-ingest-tokens"),
                 "ingest",
             ),
             api_tokens=_parse_tokens(
-                _secret("LOGCENTER_API_TOKEN", "logcenter-api-token", secrets_dir),
-                _secret("LOGCENTER_API_TOKENS", "logcenter-api-tokens", secrets_dir),
+                read_secret("LOGCENTER_API_TOKEN", "logcenter-api-token"),
+                read_secret("LOGCENTER_API_TOKENS", "logcenter-api-tokens"),
                 "api",
             ),
             cors_origins=origins,
-            max_body_bytes=_int("LOGCENTER_MAX_BODY_BYTES", 1024 * 1024),
-            db_pool_size=_int("LOGCENTER_DB_POOL_SIZE", 5),
-            db_connect_timeout=_int("LOGCENTER_DB_CONNECT_TIMEOUT", 5),
-            retry_after_seconds=_int("LOGCENTER_RETRY_AFTER", 5),
+            max_body_bytes=read_number("LOGCENTER_MAX_BODY_BYTES", 1024 * 1024, 1),
+            db_pool_size=read_number("LOGCENTER_DB_POOL_SIZE", 5, 1),
+            db_connect_timeout=read_number("LOGCENTER_DB_CONNECT_TIMEOUT", 5, 1),
+            retry_after_seconds=read_number("LOGCENTER_RETRY_AFTER", 5, 1),
         )
 
 

@@ -2,8 +2,9 @@
 Log Center as `source: deployment` bugs. See scan.py (the flow), detect.py (the rules),
 workload.py (deployment_name and project), kube.py (the API calls), report.py, config.py.
 
-This package lives inside functions/pod_scanner/ and imports only itself (relatively),
-the standard library, requests and — lazily — kubernetes. So it works both as
+This package lives inside functions/pod_scanner/ and imports itself (relatively), the
+`shared` package (settings helpers; stack.yml copies it into every image), the standard
+library, requests and — lazily — kubernetes. So it works both as
 `functions.pod_scanner.podscan` in the repository and as the top-level `podscan` in the
 function image, where functions/pod_scanner/ is the flat build context.
 """

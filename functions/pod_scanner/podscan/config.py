@@ -27,46 +27,18 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
-DEFAULT_SECRETS_DIR = "/var/openfaas/secrets"
+# shared/ is copied into every function image (stack.yml), so the scanner reads secrets
+# and numbers exactly as the other functions do.
+from shared.limits import PROJECT_ID_PATTERN
+from shared.settings import ConfigError, read_number, read_secret
+
 TOKEN_SECRET_NAME = "logcenter-ingest-token"
-_PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_PROJECT_ID = re.compile(PROJECT_ID_PATTERN)
 
 
-class ConfigError(ValueError):
-    """A scanner setting has a value the scanner cannot run with."""
-
-
-def _secret(env_name: str, secret_name: str, env: dict[str, str]) -> str | None:
-    value = env.get(env_name, "").strip()
-    if value:
-        return value
-    candidates = []
-    if env.get(f"{env_name}_FILE"):
-        candidates.append(Path(env[f"{env_name}_FILE"]))
-    candidates.append(Path(env.get("LOGCENTER_SECRETS_DIR") or DEFAULT_SECRETS_DIR) / secret_name)
-    for path in candidates:
-        try:
-            text = path.read_text(encoding="utf-8").strip()
-        except OSError:
-            continue
-        if text:
-            return text
-    return None
-
-
-def _number(env: dict[str, str], name: str, default: float, minimum: float, kind=int):
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
-    if value < minimum:
-        raise ConfigError(f"{name} must be >= {minimum}, got {raw!r}")
-    return value
+def _number(env: dict[str, str], name: str, default, minimum, kind=int):  # noqa: ANN001, ANN202
+    return read_number(name, default, minimum, kind, env=env)
 
 
 def _project_map(raw: str) -> dict[str, str]:
@@ -120,7 +92,7 @@ class ScanConfig:
         return cls(
             namespaces=namespaces,
             log_center_url=url,
-            log_center_token=_secret("LOG_CENTER_TOKEN", TOKEN_SECRET_NAME, env),
+            log_center_token=read_secret("LOG_CENTER_TOKEN", TOKEN_SECRET_NAME, env),
             project_label=env.get("PROJECT_LABEL", "").strip() or "app",
             project_map=_project_map(env.get("PROJECT_MAP", "")),
             default_project=default_project,
