@@ -82,7 +82,7 @@ def list_bugs(filters: dict[str, Any], page: int, page_size: int, sort: str | No
         return body
 
 
-def _history(session: Session, bug_id: int) -> list[dict[str, Any]]:
+def history_of(session: Session, bug_id: int) -> list[dict[str, Any]]:
     rows = session.scalars(select(StatusHistory).where(StatusHistory.bug_id == bug_id)
                            .order_by(StatusHistory.id.desc())).all()
     return [history_dict(r) for r in rows]
@@ -93,17 +93,17 @@ def get_bug(bug_id: int) -> dict[str, Any]:
         bug = session.get(ErrorLog, bug_id)
         if bug is None:
             raise NotFound(f"no bug {bug_id}")
-        return {**bug_dict(bug), "history": _history(session, bug_id)}
+        return {**bug_dict(bug), "history": history_of(session, bug_id)}
 
 
-def _locked(session: Session, bug_id: int) -> ErrorLog:
+def locked_bug(session: Session, bug_id: int) -> ErrorLog:
     bug = session.scalars(select(ErrorLog).where(ErrorLog.id == bug_id).with_for_update()).first()
     if bug is None:
         raise NotFound(f"no bug {bug_id}")
     return bug
 
 
-def _note(value: Any) -> str | None:
+def clean_note(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
@@ -129,18 +129,18 @@ def change_status(bug_id: int, payload: Any, actor: str) -> dict[str, Any]:
     if not isinstance(status, str) or status.upper() not in STATUSES:
         raise ValidationFailed("invalid status", [field_error("status", f"must be one of {', '.join(STATUSES)}")])
     status = status.upper()
-    note = _note(payload.get("note"))
+    note = clean_note(payload.get("note"))
     if status == "FIXING":
         raise Conflict("FIXING is entered only by claiming the task (POST /api/v1/tasks/{id}/claim)")
     with session_scope(write=True) as session:
-        bug = _locked(session, bug_id)
+        bug = locked_bug(session, bug_id)
         if status == "PENDING_FIX" and bug.source != "runtime":
             raise ValidationFailed(
                 f"{bug.source} bugs are not auto-repairable; only runtime bugs can be queued for repair",
                 [field_error("status", "PENDING_FIX is only for runtime bugs")])
         record_change(session, bug, status, note, actor)
         session.flush()
-        return {**bug_dict(bug), "history": _history(session, bug_id)}
+        return {**bug_dict(bug), "history": history_of(session, bug_id)}
 
 
 def list_projects(source: list[str] | None) -> dict[str, Any]:

@@ -141,11 +141,6 @@ def session_scope(write: bool = False) -> Iterator[Session]:
             yield session
 
 
-def is_postgres(session_or_conn) -> bool:  # noqa: ANN001
-    return session_or_conn.get_bind().dialect.name == "postgresql" if isinstance(session_or_conn, Session) \
-        else session_or_conn.dialect.name == "postgresql"
-
-
 # ----------------------------------------------------------------------------- upgrade
 
 # Where a pre-extension table kept its times: the first one present fills the new column.

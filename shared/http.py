@@ -67,6 +67,7 @@ class Router:
         self.name = name
         self.routes: list[_Route] = []
         self.ready_check = ready or _database_ready
+        _json_not_found_page()
 
     def route(self, method: str, *paths: str, auth: str | None = "api") -> Callable[[Handler], Handler]:
         """Register a handler; `auth` is "api", "ingest" or None (open)."""
@@ -127,6 +128,19 @@ class Router:
     def _ready(self) -> flask.Response:
         self.ready_check()
         return json_response({"status": "ready", "function": self.name})
+
+
+def _json_not_found_page() -> None:
+    """Under functions-framework, Flask answers a path its `/<path:path>` rule cannot match
+    (one holding %0A) with its HTML 404 before dispatch runs: give that the JSON shape too.
+    functions-framework runs the function module inside the app context of the app it is
+    creating and points `functions_framework.errorhandler` at that app; anywhere else (the
+    gateway imports the modules while serving) this does nothing."""
+    import functions_framework
+
+    register = functions_framework.errorhandler
+    if flask.has_app_context() and getattr(register, "__self__", None) is flask.current_app._get_current_object():
+        register(404)(lambda _exc: error_response(errors.NotFound(f"no route for {flask.request.path!r}")))
 
 
 def _database_ready() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shared.bugs import _history, _locked, _note, apply_filters, count_bugs, record_change
+from shared.bugs import apply_filters, clean_note, count_bugs, history_of, locked_bug, record_change
 from shared.db import session_scope
 from shared.errors import Conflict, ValidationFailed, field_error
 from shared.models import CLAIMABLE_STATUSES, PENDING_STATUSES, ErrorLog
@@ -28,9 +28,9 @@ def claim(bug_id: int, payload: Any, actor: str) -> dict[str, Any]:
     concurrent claims wins, the other sees FIXING and gets 409."""
     if payload is not None and not isinstance(payload, dict):
         raise ValidationFailed("the body must be a JSON object", [field_error("$", "must be an object")])
-    note = _note((payload or {}).get("note"))
+    note = clean_note((payload or {}).get("note"))
     with session_scope(write=True) as session:
-        bug = _locked(session, bug_id)
+        bug = locked_bug(session, bug_id)
         if bug.source != "runtime":
             raise ValidationFailed(f"{bug.source} bugs are not auto-repairable",
                                    [field_error("id", "only runtime bugs can be claimed")])
@@ -38,4 +38,4 @@ def claim(bug_id: int, payload: Any, actor: str) -> dict[str, Any]:
             raise Conflict(f"bug {bug_id} is {bug.status}; only {', '.join(CLAIMABLE_STATUSES)} can be claimed")
         record_change(session, bug, "FIXING", note or "claimed for repair", actor)
         session.flush()
-        return {**bug_dict(bug), "history": _history(session, bug_id)}
+        return {**bug_dict(bug), "history": history_of(session, bug_id)}
