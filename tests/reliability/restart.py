@@ -251,7 +251,7 @@ def analyse(run: dict) -> dict:
             "answers_during_transition": len(during),
             "first_503_after_stop_began_s": round(first_503 - outage.stop_began, 2) if first_503 else None,
             "seconds_of_503": round(max((a.ended for a in answers if a.kind == "report" and a.status == 503
-                                         and outage.stop_began <= a.ended <= outage.started + 30), default=0)
+                                         and outage.stop_began <= a.ended <= outage.started + 5), default=0)
                                     - (first_503 or 0), 2) if first_503 else 0,
             "first_report_2xx_after_start_s": round(first_ok - outage.started, 2) if first_ok else None,
             "recovered_s": {k: round(v, 2) for k, v in sorted(outage.recovered.items())},
