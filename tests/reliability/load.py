@@ -114,24 +114,29 @@ class Servers(dict):
 # ----------------------------------------------------------------------------- private PostgreSQL
 
 class PrivatePostgres:
-    """A PostgreSQL cluster of its own, to stop and start under load (never the shared one)."""
+    """A PostgreSQL cluster of its own, to stop and start under load (never the shared one).
+    Its data directory is a temp dir; as root the server runs as the `postgres` OS user."""
 
     def __init__(self, base: Path | None = None):
         for tool in ("initdb", "pg_ctl"):
             if not (PG_BIN / tool).exists():
                 raise RuntimeError(f"{PG_BIN / tool} is missing: install postgresql-15 (make services does)")
-        if not shutil.which("runuser"):
+        # PostgreSQL refuses to run as root: as root, run it as the postgres OS user.
+        self.as_root = os.geteuid() == 0
+        if self.as_root and not shutil.which("runuser"):
             raise RuntimeError("runuser is missing (util-linux); the cluster must run as the postgres user")
         self.dir = Path(tempfile.mkdtemp(prefix="logcenter-pg-", dir=base))
         self.data = self.dir / "data"
         self.log = self.dir / "postgres.log"
         self.port = free_port()
         self.url = f"postgresql+pg8000://postgres@127.0.0.1:{self.port}/logcenter"
-        shutil.chown(self.dir, "postgres", "postgres")
+        if self.as_root:
+            shutil.chown(self.dir, "postgres", "postgres")
         self.dir.chmod(0o700)
 
     def _pg(self, *args: str, timeout: float = 60) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, timeout=timeout,
+        prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
+        subprocess.run([*prefix, *args], check=True, timeout=timeout,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def init(self) -> "PrivatePostgres":
