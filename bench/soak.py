@@ -35,7 +35,9 @@ def main() -> int:
     with pg_database("logcenter_soak") as url, tempfile.TemporaryDirectory() as logs:
         with Servers(["report", "bugs", "stats"], url, Path(logs), threads=args.threads) as servers:
             urls = {name: s.url for name, s in servers.items()}
+            workers = servers.worker_pids()
             result = run_mixed_load_processes(urls, args.connections, args.minutes * 60, processes=args.processes)
+            workers_replaced = servers.worker_pids() != workers
             server_logs = servers.log_text()
         totals = stored_totals(url)
         os.environ["DATABASE_URL"] = url
@@ -46,6 +48,8 @@ def main() -> int:
         dispose_engines()
 
     problems = check_soak(result, totals, mismatches)
+    if workers_replaced:
+        problems.append("a gunicorn worker died and was replaced during the soak")
     per_kind = {k: result.count(lambda kind, s, k=k: kind == k) for k in ("report", "list", "stats")}
     figures = {
         "minutes": args.minutes, "connections": args.connections, "requests": result.requests,

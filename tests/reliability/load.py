@@ -107,6 +107,15 @@ class Servers(dict):
         for server in self.values():
             server.stop()
 
+    def worker_pids(self) -> dict[str, list[int]]:
+        """The gunicorn worker of each server: a crashed worker would be replaced by its
+        arbiter silently, so a check that nothing restarted compares these before and after."""
+        out = {}
+        for name, server in self.items():
+            pid = server.proc.pid
+            out[name] = sorted(int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        return out
+
     def log_text(self) -> str:
         return "\n".join(f"--- {s.name}\n" + s.log_path.read_text(errors="replace")[-4000:] for s in self.values())
 

@@ -133,6 +133,7 @@ def run_restart(log_dir, outages=(("fast", 6.0), ("immediate", 6.0)), before: fl
 
         threads = [threading.Thread(target=writer, args=(i,), daemon=True) for i in range(writers)]
         threads += [threading.Thread(target=reader, args=(i,), daemon=True) for i in range(readers)]
+        workers = servers.worker_pids()
         t0 = time.monotonic()
         for t in threads:
             t.start()
@@ -175,11 +176,12 @@ def run_restart(log_dir, outages=(("fast", 6.0), ("immediate", 6.0)), before: fl
             daily_total = conn.execute(text("SELECT coalesce(sum(count), 0) FROM errorlog_daily")).scalar()
         engine.dispose()
         logs = servers.log_text()
+        workers_replaced = servers.worker_pids() != workers
         counters = _counter_mismatches(pg.url)
 
     return {"t0": t0, "answers": answers, "outages": events, "once_stored": once, "once_max_count": once_counts,
             "hot_stored": int(hot_total), "all_stored": int(all_total), "daily_stored": int(daily_total),
-            "counter_mismatches": counters, "logs": logs}
+            "counter_mismatches": counters, "logs": logs, "workers_replaced": workers_replaced}
 
 
 def _counter_mismatches(url: str) -> dict:
@@ -256,6 +258,10 @@ def analyse(run: dict) -> dict:
             "first_report_2xx_after_start_s": round(first_ok - outage.started, 2) if first_ok else None,
             "recovered_s": {k: round(v, 2) for k, v in sorted(outage.recovered.items())},
         })
+
+    if run["workers_replaced"]:
+        problems.append("a function's gunicorn worker died and was replaced: the functions must serve "
+                        "again without restarting")
 
     # No partial writes, nothing lost, nothing doubled.
     reports = [a for a in answers if a.kind == "report" and a.marker]

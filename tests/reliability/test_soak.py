@@ -51,7 +51,9 @@ def check_soak(result, totals: dict, mismatches: dict) -> list[str]:
 def test_one_minute_soak_loses_nothing(soak_db, tmp_path, monkeypatch):
     with Servers(["report", "bugs", "stats"], soak_db, tmp_path) as servers:
         urls = {name: s.url for name, s in servers.items()}
+        workers = servers.worker_pids()
         result = run_mixed_load_processes(urls, CONNECTIONS, SECONDS, processes=2)
+        assert servers.worker_pids() == workers, "a gunicorn worker died and was replaced"
         logs = servers.log_text()
     monkeypatch.setenv("DATABASE_URL", soak_db)
     reset_settings()
