@@ -100,6 +100,7 @@ class Router:
             else:
                 log.exception("unhandled error in %s %s", request.method, request.path)
                 response = error_response(_internal())
+        _skip_unbounded_drain(request, settings)
         return _with_cors(response, request, settings)
 
     def _dispatch(self, request: flask.Request, settings: Settings) -> flask.Response:
@@ -128,6 +129,21 @@ class Router:
     def _ready(self) -> flask.Response:
         self.ready_check()
         return json_response({"status": "ready", "function": self.name})
+
+
+def _skip_unbounded_drain(request: flask.Request, settings: Settings | None) -> None:
+    """functions-framework reads the whole request body after every answer (its
+    `read_request` after-request hook), before the answer is sent. For a body this function
+    refused as too large, or never read, that is whatever the client declares or streams:
+    a `Content-Length: 2000000000` would be read into memory, and a body that never arrives
+    holds the answer back forever. Only a body known to be within the limit is left to it;
+    otherwise the framework gets an empty body, and gunicorn discards the unread rest (without
+    keeping it) before the connection's next request. `_cached_data` is where Werkzeug's
+    `get_data()` keeps the body it read (tests/reliability/test_hostile_http.py pins it)."""
+    limit = settings.max_body_bytes if settings else 1024 * 1024
+    length = request.content_length
+    if getattr(request, "_cached_data", None) is None and (length is None or length > limit):
+        request._cached_data = b""
 
 
 def _json_not_found_page() -> None:
