@@ -20,8 +20,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import pg_database
-from tests.reliability.load import Servers, run_mixed_load_processes, stored_totals
-from tests.reliability.test_soak import check_soak
+from tests.reliability.load import Servers, check_soak, run_mixed_load_processes, stored_totals
 
 
 def main() -> int:

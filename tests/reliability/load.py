@@ -268,7 +268,7 @@ class Traffic:
         if r < 0.7:
             return f"/api/v1/bugs?source={self.rng.choice(['runtime', 'cicd', 'deployment'])}&status=NEW"
         if r < 0.85:
-            return f"/api/v1/bugs?q=Error&sort=-occurrence_count&page_size=50"
+            return "/api/v1/bugs?q=Error&sort=-occurrence_count&page_size=50"
         return f"/api/v1/bugs/{self.rng.randint(1, 100)}"
 
     def stats_path(self) -> str:
@@ -430,3 +430,23 @@ def stored_totals(database_url: str) -> dict[str, int]:
         engine.dispose()
     return {"bugs": int(bugs), "occurrences": int(occurrences), "daily": int(daily),
             **{f"occurrences_{k}": int(v) for k, v in by_source.items()}}
+
+
+def check_soak(result, totals: dict, mismatches: dict) -> list[str]:
+    """Everything that is wrong with a soak run (empty when it passed)."""
+    problems = []
+    if result.server_errors:
+        problems.append(f"{result.server_errors} 5xx answers, e.g. {result.bad_5xx[:3]}")
+    transport = result.count(lambda k, s: s == "transport")
+    if transport:
+        problems.append(f"{transport} requests without an answer, e.g. {result.transport_errors[:3]}")
+    unexpected = {k: n for k, n in result.statuses.items() if k[1] not in (200, 201) and not (k[0] == "list" and k[1] == 404)}
+    if unexpected:
+        problems.append(f"unexpected statuses {unexpected}")
+    if totals["occurrences"] != result.accepted_reports:
+        problems.append(f"accepted {result.accepted_reports} reports but the bugs count {totals['occurrences']}")
+    if totals["daily"] != result.accepted_reports:
+        problems.append(f"accepted {result.accepted_reports} reports but the day counters hold {totals['daily']}")
+    if mismatches:
+        problems.append(f"bug counters out of step: {mismatches}")
+    return problems

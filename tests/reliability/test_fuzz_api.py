@@ -79,7 +79,7 @@ def test_schemathesis_finds_no_5xx_and_no_spec_mismatch(db_url, tmp_path):
                     key = (operation.label, mode.value, str(exc).strip().splitlines()[0] if str(exc) else type(exc).__name__)
                     failures.setdefault(key, str(exc)[:3000])
 
-            run()
+            run()  # called in this iteration: `operation` and `mode` are the current ones
 
     total = sum(cases.values())
     print(f"schemathesis on {db_url.split(':')[0]}: {total} cases, {dict(cases)}")

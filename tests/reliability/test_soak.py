@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from shared.settings import reset_settings
-from tests.reliability.load import Servers, run_mixed_load_processes, stored_totals
+from tests.reliability.load import Servers, check_soak, run_mixed_load_processes, stored_totals
 from tests.support.databases import create_pg_database, drop_pg_database
 from tests.support.snapshot import counter_mismatches
 
@@ -26,26 +26,6 @@ def soak_db():
 
     dispose_engines()
     drop_pg_database(url)
-
-
-def check_soak(result, totals: dict, mismatches: dict) -> list[str]:
-    """Everything that is wrong with a soak run (empty when it passed); bench/soak.py uses it too."""
-    problems = []
-    if result.server_errors:
-        problems.append(f"{result.server_errors} 5xx answers, e.g. {result.bad_5xx[:3]}")
-    transport = result.count(lambda k, s: s == "transport")
-    if transport:
-        problems.append(f"{transport} requests without an answer, e.g. {result.transport_errors[:3]}")
-    unexpected = {k: n for k, n in result.statuses.items() if k[1] not in (200, 201) and not (k[0] == "list" and k[1] == 404)}
-    if unexpected:
-        problems.append(f"unexpected statuses {unexpected}")
-    if totals["occurrences"] != result.accepted_reports:
-        problems.append(f"accepted {result.accepted_reports} reports but the bugs count {totals['occurrences']}")
-    if totals["daily"] != result.accepted_reports:
-        problems.append(f"accepted {result.accepted_reports} reports but the day counters hold {totals['daily']}")
-    if mismatches:
-        problems.append(f"bug counters out of step: {mismatches}")
-    return problems
 
 
 def test_one_minute_soak_loses_nothing(soak_db, tmp_path, monkeypatch):
