@@ -21,10 +21,9 @@ def main() -> int:
         ["-m", "bench.coldstart"] + (["--runs", "3"] if quick else []),
         ["-m", "bench.queries", "--explain"] + (["--bugs", "100000", "--requests", "50"] if quick else []),
         ["bench/scan.py"],
+        ["-m", "bench.soak"] + (["--minutes", "1"] if quick else ["--minutes", "10"]),
+        ["-m", "bench.db_restart"],
     ]
-    soak = ROOT / "bench" / "soak.py"
-    if soak.exists():
-        runs.append(["bench/soak.py"] + (["--minutes", "1"] if quick else []))
     failed = 0
     for args in runs:
         print(f"\n=== {' '.join(args)} ===", flush=True)
