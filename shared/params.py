@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import ValidationFailed, field_error
+from shared.errors import NotFound, ValidationFailed, field_error
 
 
 def choice_list(value: str | None, name: str, allowed: list[str], normalize=str) -> list[str] | None:  # noqa: ANN001
@@ -39,8 +39,6 @@ def integer(value: str | None, name: str, default: int, minimum: int, maximum: i
 
 def bug_id(value: str) -> int:
     """Path ids: anything but a positive integer names no bug."""
-    from shared.errors import NotFound
-
     # Ids are 32-bit integers in both databases: a larger number names no bug (and must not
     # reach PostgreSQL, which rejects it as out of range for the column).
     if not value.isascii() or not value.isdigit() or len(value) > 10 or int(value) > 2**31 - 1:
