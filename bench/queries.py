@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from bench.common import ROOT, create_pg_database, function_server, pg_database
-from shared.models import LEVELS, SOURCES, STATUSES
+from shared.vocabulary import LEVELS, SOURCES, STATUSES
 
 PROJECTS = [f"project_{i:02d}" for i in range(50)]
 STATUS_WEIGHTS = [30, 10, 2, 30, 10, 8, 3, 2, 5]

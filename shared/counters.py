@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from shared.models import COUNTER_BUCKETS
+from shared.vocabulary import COUNTER_BUCKETS
 
 _HEX = "0123456789abcdef"
 

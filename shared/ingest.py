@@ -19,7 +19,7 @@ from shared import counters
 from shared.counters import bucket_of
 from shared.db import get_engine, write_options
 from shared.fingerprint import fingerprint
-from shared.models import RESOLVED_STATUSES
+from shared.vocabulary import RESOLVED_STATUSES
 from shared.settings import get_settings
 from shared.timeutil import local_day, utcnow
 from shared.validation import Report

@@ -2,52 +2,16 @@
 
 from __future__ import annotations
 
-import enum
+import json
 from datetime import date, datetime
 
-import json
-
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
-
-class LogSource(str, enum.Enum):
-    RUNTIME = "runtime"
-    CICD = "cicd"
-    DEPLOYMENT = "deployment"
-
-
-class Level(str, enum.Enum):
-    DEBUG = "DEBUG"
-    INFO = "INFO"
-    WARNING = "WARNING"
-    ERROR = "ERROR"
-    CRITICAL = "CRITICAL"
-
-
-class BugStatus(str, enum.Enum):
-    NEW = "NEW"
-    PENDING_FIX = "PENDING_FIX"
-    FIXING = "FIXING"
-    FIXED = "FIXED"
-    VERIFIED = "VERIFIED"
-    DEPLOYED = "DEPLOYED"
-    FIX_FAILED = "FIX_FAILED"
-    CANNOT_REPRODUCE = "CANNOT_REPRODUCE"
-    IGNORED = "IGNORED"
-
-
-SOURCES = [s.value for s in LogSource]
-LEVELS = [lv.value for lv in Level]
-STATUSES = [s.value for s in BugStatus]
-PENDING_STATUSES = [BugStatus.NEW.value, BugStatus.PENDING_FIX.value]
-CLAIMABLE_STATUSES = [BugStatus.NEW.value, BugStatus.PENDING_FIX.value, BugStatus.FIX_FAILED.value]
-# Bugs somebody still has to act on (the projects list counts them).
-OPEN_STATUSES = [BugStatus.NEW.value, BugStatus.PENDING_FIX.value, BugStatus.FIXING.value,
-                 BugStatus.FIX_FAILED.value]
-# A runtime bug seen again in one of these is a regression and reopens.
-RESOLVED_STATUSES = [BugStatus.FIXED.value, BugStatus.VERIFIED.value, BugStatus.DEPLOYED.value]
+from shared.vocabulary import (  # noqa: F401 - re-exported: models and their values go together
+    CLAIMABLE_STATUSES, COUNTER_BUCKETS, LEVELS, OPEN_STATUSES, PENDING_STATUSES, RESOLVED_STATUSES,
+    SCHEMA_VERSION, SOURCES, STATUSES, BugStatus, Level, LogSource)
 
 
 class JsonText(TypeDecorator):
@@ -74,10 +38,6 @@ class JsonText(TypeDecorator):
 
 class Base(DeclarativeBase):
     pass
-
-
-# Bump when a table, column or index changes: init_db() then runs its checks once more.
-SCHEMA_VERSION = "3"
 
 
 class SchemaMeta(Base):
@@ -144,11 +104,6 @@ class StatusHistory(Base):
     note: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
-
-
-# Counter rows per key. More buckets spread concurrent writes of one project over more
-# rows; fewer keep the stats scans short. 4 measured best (docs/benchmarks.md).
-COUNTER_BUCKETS = 4
 
 
 class BugCounts(Base):

@@ -14,7 +14,7 @@ from typing import Any
 
 from shared import limits
 from shared.errors import ValidationFailed, field_error
-from shared.models import LEVELS, SOURCES
+from shared.vocabulary import LEVELS, SOURCES
 from shared.timeutil import parse_iso
 
 _PROJECT_ID = re.compile(limits.PROJECT_ID_PATTERN)

@@ -5,7 +5,7 @@ import functions_framework
 from shared import bugs as bug_store
 from shared import limits
 from shared.http import Call, Router
-from shared.models import LEVELS, SOURCES, STATUSES
+from shared.vocabulary import LEVELS, SOURCES, STATUSES
 from shared.params import bug_id, choice_list, integer, text_list
 
 router = Router("bugs")

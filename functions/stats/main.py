@@ -3,7 +3,7 @@
 import functions_framework
 
 from shared.http import Call, Router
-from shared.models import SOURCES
+from shared.vocabulary import SOURCES
 from shared.params import choice_list, text_list
 from shared.stats import compute_stats
 

@@ -5,7 +5,7 @@ import functions_framework
 from shared import limits
 from shared import tasks as task_queue
 from shared.http import Call, Router
-from shared.models import SOURCES
+from shared.vocabulary import SOURCES
 from shared.params import bug_id, choice_list, integer, text_list
 
 router = Router("tasks")
