@@ -87,10 +87,6 @@ class Settings:
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone_name)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     @classmethod
     def from_env(cls) -> "Settings":
         database_url = read_secret("DATABASE_URL", "logcenter-database-url") or "sqlite:///data/logcenter.db"
