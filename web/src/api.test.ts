@@ -13,10 +13,7 @@ import {
   TOKEN_KEY,
   updateBugStatus,
 } from './api';
-
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
-}
+import { json } from './testing';
 
 const fetchMock = vi.fn<typeof fetch>();
 

@@ -5,6 +5,7 @@ import { resetTokenPrompt } from '../api';
 import App from '../App';
 import { BugView } from './BugDetail';
 import { BugTable, filtersFrom, listHref } from './BugList';
+import { json } from '../testing';
 
 function bug(overrides: Partial<BugDetail> = {}): BugDetail {
   return {
@@ -69,10 +70,6 @@ const deployment = bug({
     log_tail: 'Killed',
   },
 });
-
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
-}
 
 const fetchMock = vi.fn<typeof fetch>();
 
