@@ -17,7 +17,7 @@ import json
 from sqlalchemy import create_engine, func, select
 
 from bench.common import ROOT, function_server, pg_database, run_wrk
-from shared.models import ErrorLog
+from shared.db.models import ErrorLog
 
 SCRIPT = ROOT / "bench" / "ingest.lua"
 

@@ -17,8 +17,8 @@ import os
 import random
 import statistics
 import time
-from urllib.parse import quote
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 import pg8000.native
 import requests
@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from bench.common import ROOT, create_pg_database, function_server, pg_database
-from shared.vocabulary import LEVELS, SOURCES, STATUSES
+from shared.core.vocabulary import LEVELS, SOURCES, STATUSES
 
 PROJECTS = [f"project_{i:02d}" for i in range(50)]
 STATUS_WEIGHTS = [30, 10, 2, 30, 10, 8, 3, 2, 5]
@@ -89,7 +89,7 @@ def generate(n: int, now: datetime, seed: int = 7) -> io.BytesIO:
 
 
 def load(db_url: str, n: int) -> float:
-    from shared.db import dispose_engines, get_engine
+    from shared.db.engine import dispose_engines, get_engine
     from shared.settings import reset_settings
 
     os.environ["DATABASE_URL"] = db_url
@@ -106,7 +106,7 @@ def load(db_url: str, n: int) -> float:
     conn.run(f"COPY errorlog ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)", stream=data)
     copied = time.perf_counter()
     engine = create_engine(db_url)
-    from shared.counters import recount
+    from shared.db.counters import recount
 
     with engine.begin() as c:
         recount(c)
@@ -168,8 +168,9 @@ def measure(urls: dict[str, str], count: int, max_id: int) -> dict[str, tuple[fl
 
 def explain(db_url: str, max_id: int) -> None:
     """EXPLAIN ANALYZE of the statements the real code paths run for each kind."""
-    from shared import bugs, stats, tasks
-    from shared.db import dispose_engines, get_engine
+    from shared.bugs import queries as bugs
+    from shared.bugs import stats, tasks
+    from shared.db.engine import dispose_engines, get_engine
     from shared.settings import reset_settings
 
     os.environ["DATABASE_URL"] = db_url

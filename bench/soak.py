@@ -40,7 +40,7 @@ def main() -> int:
             server_logs = servers.log_text()
         totals = stored_totals(url)
         os.environ["DATABASE_URL"] = url
-        from shared.db import dispose_engines
+        from shared.db.engine import dispose_engines
         from tests.support.snapshot import counter_mismatches
 
         mismatches = counter_mismatches()

@@ -20,8 +20,8 @@ from typing import Callable
 
 import flask
 
-from shared.errors import NotFound
-from shared.http import error_response, json_response
+from shared.http.errors import NotFound
+from shared.http.responses import error_response, json_response
 from shared.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _warn_if_open(args.host)
-    from shared.db import get_engine
+    from shared.db.engine import get_engine
 
     get_engine()  # create or upgrade the schema before the first request
     log.info("Log Center on http://%s:%d/ (database: %s)", args.host, args.port,

@@ -17,7 +17,7 @@ from pathlib import Path
 import functions_framework
 import pytest
 
-from shared.db import dispose_engines
+from shared.db.engine import dispose_engines
 from shared.settings import reset_settings
 from tests.support.databases import create_pg_database, drop_pg_database, truncate_all
 from tests.support.gateway import LiveGateway

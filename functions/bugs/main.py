@@ -2,13 +2,14 @@
 
 import functions_framework
 
-from shared import bugs as bug_store
-from shared import limits
-from shared.http import Call, Router
-from shared.vocabulary import LEVELS, SOURCES, STATUSES
-from shared.params import bug_id, choice_list, integer, text_list
+from shared.bugs import queries, status
+from shared.core import limits
+from shared.core.vocabulary import LEVELS, SOURCES, STATUSES
+from shared.db.engine import check_database
+from shared.http.params import choice_list, integer, path_id, text_list
+from shared.http.router import Call, Router
 
-router = Router("bugs")
+router = Router("bugs", ready=check_database)
 
 
 @router.route("GET", "/api/v1/bugs", "/")
@@ -23,22 +24,22 @@ def _list(call: Call):
     )
     page = integer(call.arg("page"), "page", 1, 1, 1_000_000)
     page_size = integer(call.arg("page_size"), "page_size", 20, 1, limits.MAX_PAGE_SIZE)
-    return bug_store.list_bugs(filters, page, page_size, call.arg("sort"))
+    return queries.list_bugs(filters, page, page_size, call.arg("sort"))
 
 
 @router.route("GET", "/api/v1/projects", "/projects")
 def _projects(call: Call):
-    return bug_store.list_projects(choice_list(call.arg("source"), "source", SOURCES, str.lower))
+    return queries.list_projects(choice_list(call.arg("source"), "source", SOURCES, str.lower))
 
 
 @router.route("GET", "/api/v1/bugs/{id}", "/{id}")
 def _detail(call: Call):
-    return bug_store.get_bug(bug_id(call.params["id"]))
+    return queries.get_bug(path_id(call.params["id"], "bug"))
 
 
 @router.route("PATCH", "/api/v1/bugs/{id}/status", "/{id}/status")
 def _status(call: Call):
-    return bug_store.change_status(bug_id(call.params["id"]), call.json(), call.actor)
+    return status.change_status(path_id(call.params["id"], "bug"), call.json(), call.actor)
 
 
 @functions_framework.http

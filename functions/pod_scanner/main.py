@@ -16,8 +16,8 @@ import threading
 
 import functions_framework
 
-from shared import errors
-from shared.http import Call, Router
+from shared.http import errors
+from shared.http.router import Call, Router
 
 try:
     from functions.pod_scanner import podscan

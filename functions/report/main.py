@@ -2,11 +2,12 @@
 
 import functions_framework
 
-from shared.http import Call, Router
-from shared.ingest import ingest
-from shared.validation import validate_report
+from shared.db.engine import check_database
+from shared.http.router import Call, Router
+from shared.ingest.store import ingest
+from shared.ingest.validation import validate_report
 
-router = Router("report")
+router = Router("report", ready=check_database)
 
 
 @router.route("POST", "/api/v1/logs/report", "/", auth="ingest")

@@ -2,12 +2,13 @@
 
 import functions_framework
 
-from shared.http import Call, Router
-from shared.vocabulary import SOURCES
-from shared.params import choice_list, text_list
-from shared.stats import compute_stats
+from shared.bugs.stats import compute_stats
+from shared.core.vocabulary import SOURCES
+from shared.db.engine import check_database
+from shared.http.params import choice_list, text_list
+from shared.http.router import Call, Router
 
-router = Router("stats")
+router = Router("stats", ready=check_database)
 
 
 @router.route("GET", "/api/v1/dashboard/stats", "/")

@@ -2,13 +2,14 @@
 
 import functions_framework
 
-from shared import limits
-from shared import tasks as task_queue
-from shared.http import Call, Router
-from shared.vocabulary import SOURCES
-from shared.params import bug_id, choice_list, integer, text_list
+from shared.bugs import tasks as task_queue
+from shared.core import limits
+from shared.core.vocabulary import SOURCES
+from shared.db.engine import check_database
+from shared.http.params import choice_list, integer, path_id, text_list
+from shared.http.router import Call, Router
 
-router = Router("tasks")
+router = Router("tasks", ready=check_database)
 
 
 @router.route("GET", "/api/v1/tasks/pending", "/pending")
@@ -23,7 +24,7 @@ def _pending(call: Call):
 @router.route("POST", "/api/v1/tasks/{id}/claim", "/{id}/claim")
 def _claim(call: Call):
     payload = call.json() if call.request.content_length else None
-    return task_queue.claim(bug_id(call.params["id"]), payload, call.actor)
+    return task_queue.claim(path_id(call.params["id"], "bug"), payload, call.actor)
 
 
 @functions_framework.http

@@ -119,7 +119,7 @@ def test_projects(bugs, seeded):
 
 
 def test_search_escapes_wildcards_and_caps_its_count(send, bugs, monkeypatch):
-    from shared import limits
+    from shared.core import limits
 
     for i in range(5):
         send(runtime(project="s", line=i, message=f"disk 100%_full/{i}"))

@@ -2,8 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import update
 
-from shared.db import get_engine
-from shared.models import ErrorLog
+from shared.db.engine import get_engine
+from shared.db.models import ErrorLog
 from shared.timeutil import utcnow
 from tests.functions.conftest import cicd, deployment, runtime
 

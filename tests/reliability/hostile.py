@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from shared import limits
+from shared.core import limits
 
 JSON = {"Content-Type": "application/json"}
 MIB = 1024 * 1024

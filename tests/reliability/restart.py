@@ -187,7 +187,7 @@ def run_restart(log_dir, outages=(("fast", 6.0), ("immediate", 6.0)), before: fl
 def _counter_mismatches(url: str) -> dict:
     import os
 
-    from shared.db import dispose_engines
+    from shared.db.engine import dispose_engines
     from shared.settings import reset_settings
     from tests.support.snapshot import counter_mismatches
 

@@ -11,11 +11,11 @@ import flask
 import pg8000.exceptions
 import pytest
 
-from shared.http import Router
+from shared.http.router import Router
 
 
 def _raise(exc: Exception):
-    router = Router("t")
+    router = Router("t", ready=lambda: None)
 
     @router.route("GET", "/x")
     def handler(call):  # noqa: ANN001, ANN202

@@ -2,7 +2,7 @@
 
 Found here: functions-framework reads the whole request body after every answer, before
 sending it. A body the function refused as too large was therefore read anyway - into
-memory, as far as the client cared to send or declare (shared/http.py _skip_unbounded_drain).
+memory, as far as the client cared to send or declare (shared/http/router.py _skip_unbounded_drain).
 """
 
 from __future__ import annotations
@@ -46,10 +46,23 @@ def _peak_rss_kib(server: FunctionServer) -> int:
 
 
 def _raw(server: FunctionServer, data: bytes, wait: float = 5.0) -> bytes:
+    """Send raw bytes; return the answer's head and its body (as far as Content-Length says).
+    The server may send the head and the body in separate segments: one recv() is not enough."""
     with socket.create_connection(("127.0.0.1", server.port)) as c:
         c.settimeout(wait)
         c.sendall(data)
-        return c.recv(4096)
+        answer = c.recv(4096)
+        while b"\r\n\r\n" in answer or not answer:
+            head, _, body = answer.partition(b"\r\n\r\n")
+            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            if len(body) >= length:
+                break
+            more = c.recv(4096)
+            if not more:
+                break
+            answer += more
+        return answer
 
 
 def test_a_declared_huge_body_is_refused_without_waiting_for_it(server):

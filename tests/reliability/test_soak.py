@@ -22,7 +22,7 @@ CONNECTIONS = 32
 def soak_db():
     url = create_pg_database("logcenter_soak")
     yield url
-    from shared.db import dispose_engines
+    from shared.db.engine import dispose_engines
 
     dispose_engines()
     drop_pg_database(url)

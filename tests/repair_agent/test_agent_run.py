@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.repair_agent.agent_support import (Api, agent, agent_env, pid_gone, seed, start_agent, wait_for)
+from tests.repair_agent.agent_support import Api, agent, agent_env, pid_gone, seed, start_agent, wait_for
 from tests.support.databases import truncate_all
 
 PY = shlex.quote(sys.executable)

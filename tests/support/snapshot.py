@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from shared.db import get_engine
-from shared.models import DailyOccurrences, ErrorLog, StatusHistory
+from shared.db.engine import get_engine
+from shared.db.models import DailyOccurrences, ErrorLog, StatusHistory
 
 
 def stored_rows() -> dict[str, list[tuple]]:
@@ -22,7 +22,7 @@ def counter_mismatches() -> dict:
     """Where errorlog_counts disagrees with counting errorlog itself (empty when in step)."""
     from collections import Counter
 
-    from shared.models import BugCounts
+    from shared.db.models import BugCounts
 
     expected_bugs, expected_occ, actual_bugs, actual_occ = Counter(), Counter(), Counter(), Counter()
     with get_engine().connect() as conn:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 # shared/ is copied into every function image (stack.yml), so the scanner reads secrets
 # and numbers exactly as the other functions do.
-from shared.limits import PROJECT_ID_PATTERN
+from shared.core.limits import PROJECT_ID_PATTERN
 from shared.settings import ConfigError, read_number, read_secret
 
 TOKEN_SECRET_NAME = "logcenter-ingest-token"

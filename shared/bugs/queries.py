@@ -1,0 +1,110 @@
+"""Reading bugs: the filtered, sorted, paged list, one bug whole, and the projects list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from shared.bugs.serialize import bug_dict, history_dict
+from shared.core import limits
+from shared.core.vocabulary import OPEN_STATUSES
+from shared.db.engine import session_scope
+from shared.db.models import BugCounts, ErrorLog, StatusHistory
+from shared.http.errors import NotFound, ValidationFailed, field_error
+from shared.timeutil import iso
+
+# Only orders an index serves (models.ErrorLog.__table_args__): at a million bugs any
+# other order is a full sort per page.
+SORT_KEYS = {
+    "last_seen_at": ErrorLog.last_seen_at,
+    "first_seen_at": ErrorLog.first_seen_at,
+    "occurrence_count": ErrorLog.occurrence_count,
+    "id": ErrorLog.id,
+}
+DEFAULT_SORT = "-last_seen_at"
+
+
+def apply_filters(stmt: Select, *, project_id: list[str] | None = None, source: list[str] | None = None,
+                  status: list[str] | None = None, level: list[str] | None = None,
+                  q: str | None = None, model: type = ErrorLog) -> Select:
+    """WHERE clauses for the list filters, on `errorlog` or on its counters."""
+    for column, values in (("project_id", project_id), ("source", source), ("status", status), ("level", level)):
+        if values:
+            stmt = stmt.where(getattr(model, column).in_(values))
+    if q:
+        # The whole pattern is one parameter so PostgreSQL can plan it against the trigram index.
+        pattern = "%" + q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        stmt = stmt.where(or_(ErrorLog.error_type.ilike(pattern, escape="/"),
+                              ErrorLog.error_message.ilike(pattern, escape="/")))
+    return stmt
+
+
+def parse_sort(value: str | None) -> list:
+    value = value or DEFAULT_SORT
+    descending = value.startswith("-")
+    key = value.lstrip("-+")
+    column = SORT_KEYS.get(key)
+    if column is None:
+        raise ValidationFailed("invalid sort", [field_error(
+            "sort", f"must be one of {', '.join(SORT_KEYS)} with an optional leading '-'")])
+    tiebreak = ErrorLog.id.desc() if descending else ErrorLog.id.asc()
+    return [column.desc() if descending else column.asc(), tiebreak]
+
+
+def count_bugs(session: Session, **filters: Any) -> tuple[int, bool]:
+    """How many bugs match, and whether the number stopped at the search cap.
+
+    Filters on project/source/status/level read the counters. A text search has to look at
+    rows, so it counts at most SEARCH_COUNT_CAP of them: "1000+" is all a person needs."""
+    if filters.get("q"):
+        matches = apply_filters(select(ErrorLog.id), **filters).limit(limits.SEARCH_COUNT_CAP + 1).subquery()
+        n = session.scalar(select(func.count()).select_from(matches))
+        return min(n, limits.SEARCH_COUNT_CAP), n > limits.SEARCH_COUNT_CAP
+    stmt = apply_filters(select(func.coalesce(func.sum(BugCounts.bugs), 0)), model=BugCounts, **filters)
+    return int(session.scalar(stmt)), False
+
+
+def list_bugs(filters: dict[str, Any], page: int, page_size: int, sort: str | None) -> dict[str, Any]:
+    order = parse_sort(sort)
+    with session_scope() as session:
+        total, capped = count_bugs(session, **filters)
+        # Page over ids first (an index-only scan even on page 500), then load the rows.
+        ids = session.scalars(apply_filters(select(ErrorLog.id), **filters)
+                              .order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
+        by_id = {r.id: r for r in session.scalars(select(ErrorLog).where(ErrorLog.id.in_(ids)))} if ids else {}
+        body = {"items": [bug_dict(by_id[i]) for i in ids if i in by_id], "total": total, "page": page,
+                "page_size": page_size}
+        if capped:
+            body["total_capped"] = True
+        return body
+
+
+def history_of(session: Session, bug_id: int) -> list[dict[str, Any]]:
+    rows = session.scalars(select(StatusHistory).where(StatusHistory.bug_id == bug_id)
+                           .order_by(StatusHistory.id.desc())).all()
+    return [history_dict(r) for r in rows]
+
+
+def get_bug(bug_id: int) -> dict[str, Any]:
+    with session_scope() as session:
+        bug = session.get(ErrorLog, bug_id)
+        if bug is None:
+            raise NotFound(f"no bug {bug_id}")
+        return {**bug_dict(bug), "history": history_of(session, bug_id)}
+
+
+def list_projects(source: list[str] | None) -> dict[str, Any]:
+    stmt = select(BugCounts.project_id, func.sum(BugCounts.bugs).label("bug_count"),
+                  func.sum(BugCounts.occurrences).label("occurrences"),
+                  func.sum(case((BugCounts.status.in_(OPEN_STATUSES), BugCounts.bugs), else_=0)).label("open_count"),
+                  func.max(BugCounts.last_seen_at).label("last_seen_at"))
+    stmt = (apply_filters(stmt, source=source, model=BugCounts).group_by(BugCounts.project_id)
+            .having(func.sum(BugCounts.bugs) > 0).order_by(BugCounts.project_id))
+    with session_scope() as session:
+        items = [{"project_id": r.project_id, "bug_count": int(r.bug_count), "open_count": int(r.open_count or 0),
+                  "occurrence_count": int(r.occurrences or 0), "last_seen_at": iso(r.last_seen_at)}
+                 for r in session.execute(stmt)]
+    return {"items": items, "total": len(items)}
+

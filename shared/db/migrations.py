@@ -1,0 +1,158 @@
+"""Creating the schema and upgrading older ones in place, idempotently.
+
+Runs only when `logcenter_meta.schema_version` is missing or old (shared/db/engine.py checks that
+with one query on every cold start), under a PostgreSQL advisory lock so that several
+pods starting at once upgrade once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine, delete, insert, inspect, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from shared.core.fingerprint import fingerprint
+from shared.db.counters import recount
+from shared.db.models import Base, ErrorLog, SchemaMeta
+from shared.db.schema import SCHEMA_VERSION, schema_is_current
+from shared.timeutil import utcnow
+
+log = logging.getLogger("logcenter.db")
+
+_MIGRATION_LOCK_KEY = 4_242_001
+
+
+# Where a pre-extension table kept its times: the first one present fills the new column.
+_TIME_SOURCES = {
+    "first_seen_at": ("first_seen", "created_at", "timestamp"),
+    "last_seen_at": ("last_seen", "updated_at", "created_at", "timestamp"),
+}
+
+
+def _time_source(target: str, old_columns) -> str | None:  # noqa: ANN001
+    return next((c for c in _TIME_SOURCES.get(target, ()) if c in old_columns), None)
+
+
+def init_db(engine: Engine) -> None:
+    """Create missing tables and upgrade an older `errorlog` in place; safe to run again.
+
+    A database already at SCHEMA_VERSION costs one query: every cold start of every
+    function passes through here, and catalog inspection took longer than the request."""
+    if schema_is_current(engine):
+        return
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+        insp = inspect(conn)
+        upgraded = insp.has_table("errorlog") and _upgrade_errorlog(conn)
+        counts_existed = insp.has_table("errorlog_counts")
+        Base.metadata.create_all(conn)
+        _ensure_indexes(conn)
+        if upgraded or not counts_existed:
+            # Counters for rows written by code that did not keep them.
+            recount(conn)
+        conn.execute(delete(SchemaMeta).where(SchemaMeta.name == "schema_version"))
+        conn.execute(insert(SchemaMeta).values(name="schema_version", value=SCHEMA_VERSION))
+
+
+def _upgrade_errorlog(conn: Connection) -> bool:
+    columns = {c["name"]: c for c in inspect(conn).get_columns("errorlog")}
+    missing = [c for c in ErrorLog.__table__.columns if c.name not in columns]
+    not_null = [name for name in ("file_path", "line_number") if name in columns and not columns[name]["nullable"]]
+    # Old-only columns that demand a value would reject every insert of the new code.
+    not_null += [name for name, info in columns.items() if name not in ErrorLog.__table__.columns
+                 and not info["nullable"] and info.get("default") is None]
+    if not missing and not not_null:
+        return False
+    log.warning("upgrading table errorlog: adding %s, dropping NOT NULL on %s",
+                [c.name for c in missing] or "nothing", not_null or "nothing")
+    if conn.dialect.name == "sqlite" and not_null:
+        _rebuild_sqlite_errorlog(conn, columns)
+    else:
+        for column in missing:
+            ddl_type = column.type.compile(conn.dialect)
+            default = column.server_default.arg if column.server_default is not None else None
+            clause = f" DEFAULT '{default}'" if default is not None else ""
+            exists = " IF NOT EXISTS" if conn.dialect.name == "postgresql" else ""
+            conn.execute(text(f"ALTER TABLE errorlog ADD COLUMN{exists} {column.name} {ddl_type}{clause}"))
+        for name in not_null:
+            conn.execute(text(f'ALTER TABLE errorlog ALTER COLUMN "{name}" DROP NOT NULL'))
+        if "fingerprint" in columns and conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE errorlog ALTER COLUMN fingerprint TYPE VARCHAR(64)"))
+    _backfill(conn, old_columns=set(columns))
+    return True
+
+
+def _rebuild_sqlite_errorlog(conn: Connection, columns: dict) -> None:
+    """SQLite cannot drop NOT NULL in place: copy the rows into a table of the new shape."""
+    for index in inspect(conn).get_indexes("errorlog"):
+        if index.get("name"):
+            conn.execute(text(f'DROP INDEX IF EXISTS "{index["name"]}"'))
+    conn.execute(text("ALTER TABLE errorlog RENAME TO errorlog_pre_extension"))
+    ErrorLog.__table__.create(conn)
+    copied = []
+    for column in ErrorLog.__table__.columns:
+        if column.name not in columns:
+            source = _time_source(column.name, columns)
+            if source:
+                copied.append((column.name, source))
+            continue
+        if column.server_default is not None:
+            copied.append((column.name, f"COALESCE({column.name}, '{column.server_default.arg}')"))
+        else:
+            copied.append((column.name, column.name))
+    # Columns only the old table had are kept as they were: an upgrade loses no data.
+    for name, info in columns.items():
+        if name not in ErrorLog.__table__.columns:
+            conn.execute(text(f'ALTER TABLE errorlog ADD COLUMN "{name}" {info["type"].compile(conn.dialect)}'))
+            copied.append((f'"{name}"', f'"{name}"'))
+    names = ", ".join(n for n, _ in copied)
+    exprs = ", ".join(e for _, e in copied)
+    conn.execute(text(f"INSERT INTO errorlog ({names}) SELECT {exprs} FROM errorlog_pre_extension"))
+    conn.execute(text("DROP TABLE errorlog_pre_extension"))
+
+
+def _backfill(conn: Connection, old_columns: set[str]) -> None:
+    """Give kept rows what the new code relies on: times, and fingerprints in the new form."""
+    now = utcnow()
+    for target in ("first_seen_at", "last_seen_at"):
+        source = _time_source(target, old_columns)
+        if target not in old_columns and source and conn.dialect.name == "postgresql":
+            conn.execute(text(f"UPDATE errorlog SET {target} = {source} WHERE {target} IS NULL"))
+    conn.execute(update(ErrorLog).where(ErrorLog.first_seen_at.is_(None)).values(first_seen_at=now))
+    conn.execute(update(ErrorLog).where(ErrorLog.last_seen_at.is_(None)).values(last_seen_at=ErrorLog.first_seen_at))
+    conn.execute(update(ErrorLog).where(ErrorLog.source.is_(None)).values(source="runtime"))
+    # The old code's fingerprint hash is not ours; recompute so new reports of an old bug
+    # land on it instead of creating a twin. Rows that would collide keep their old value.
+    rows = conn.execute(select(ErrorLog.id, ErrorLog.project_id, ErrorLog.error_type,
+                               ErrorLog.file_path, ErrorLog.line_number, ErrorLog.fingerprint)).all()
+    taken = {r.fingerprint for r in rows}
+    for row in rows:
+        new = fingerprint("runtime", row.project_id, row.error_type, row.file_path, row.line_number)
+        if new != row.fingerprint and new not in taken:
+            conn.execute(update(ErrorLog).where(ErrorLog.id == row.id).values(fingerprint=new))
+            taken.add(new)
+
+
+def _ensure_indexes(conn: Connection) -> None:
+    """create_all skips indexes of tables that already existed; add any that are missing."""
+    existing = {i["name"] for i in inspect(conn).get_indexes("errorlog")}
+    for index in ErrorLog.__table__.indexes:
+        if index.name not in existing:
+            index.create(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql" and "ix_errorlog_search_trgm" not in existing:
+        _ensure_search_index(conn)
+
+
+def _ensure_search_index(conn: Connection) -> None:
+    """Trigram index for the `q` search (ILIKE '%…%'); without pg_trgm, search still works, slower."""
+    try:
+        with conn.begin_nested():
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            conn.execute(text("CREATE INDEX IF NOT EXISTS ix_errorlog_search_trgm ON errorlog "
+                              "USING gin (error_type gin_trgm_ops, error_message gin_trgm_ops)"))
+    except DBAPIError as exc:
+        log.warning("no trigram index for text search (pg_trgm unavailable: %s); searches scan the table",
+                    type(exc.orig).__name__)

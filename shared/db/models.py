@@ -1,0 +1,136 @@
+"""SQLAlchemy 2 models. Table `errorlog` keeps the name existing deployments have."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class JsonText(TypeDecorator):
+    """JSON kept in a TEXT column.
+
+    Pre-extension databases stored stack traces and context as plain text; reading one
+    that is not JSON gives the text back instead of failing the whole request.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is None or not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SchemaMeta(Base):
+    __tablename__ = "logcenter_meta"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class ErrorLog(Base):
+    """One deduplicated bug; the latest report's details overwrite the previous ones."""
+
+    __tablename__ = "errorlog"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(20), default="runtime", server_default="runtime", index=True)
+    level: Mapped[str] = mapped_column(String(10), default="ERROR", server_default="ERROR")
+    environment: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[str | None] = mapped_column(String(64))
+    commit_hash: Mapped[str | None] = mapped_column(String(64))
+    error_type: Mapped[str] = mapped_column(String(255))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    file_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    line_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stack_trace: Mapped[object | None] = mapped_column(JsonText)
+    context: Mapped[dict | None] = mapped_column(JsonText)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="NEW", server_default="NEW", index=True)
+    occurrence_count: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
+    is_regression: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Client-supplied time of the latest report (server times below are authoritative).
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    first_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # pod|restart_count|reason of the latest deployment report: the same crash seen by the
+    # next scan carries the same key and must not add to the count.
+    scan_key: Mapped[str | None] = mapped_column(String(400))
+    # What the latest report did (created/counted/rescan/reopened); the upsert's RETURNING
+    # tells the caller this without a second query.
+    last_ingest: Mapped[str | None] = mapped_column(String(16))
+    reopened_from: Mapped[str | None] = mapped_column(String(20))
+
+    # Each sort order of the bug list has an index ending in id, so a page is an index
+    # scan and a deep page an index-only one (shared/bugs/queries.py pages by id first).
+    __table_args__ = (
+        Index("ix_errorlog_project_source_status", "project_id", "source", "status"),
+        Index("ix_errorlog_status_first_seen", "status", "first_seen_at"),
+        Index("ix_errorlog_last_seen_id", "last_seen_at", "id"),
+        Index("ix_errorlog_first_seen_id", "first_seen_at", "id"),
+        Index("ix_errorlog_occurrences_id", "occurrence_count", "id"),
+    )
+
+
+class StatusHistory(Base):
+    """Every status change, automatic ones included."""
+
+    __tablename__ = "errorlog_status_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bug_id: Mapped[int] = mapped_column(Integer, index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class BugCounts(Base):
+    """Bugs and occurrences per project/source/status/level, kept in step with `errorlog`
+    in the same transaction as every write. Totals, distributions and the projects list
+    read these few rows instead of counting a million bugs. Split over COUNTER_BUCKETS rows
+    by fingerprint, like the day counters, so concurrent reports rarely share a row."""
+
+    __tablename__ = "errorlog_counts"
+
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bugs: Mapped[int] = mapped_column(BigInteger, default=0)
+    occurrences: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DailyOccurrences(Base):
+    """Occurrences per local day (LOGCENTER_TIMEZONE at ingest), project and source: the trend.
+
+    Each day/project/source is split over COUNTER_BUCKETS rows (by fingerprint) so that
+    concurrent reports of different bugs do not all wait on one row lock; readers sum them.
+    """
+
+    __tablename__ = "errorlog_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)

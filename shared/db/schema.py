@@ -1,0 +1,28 @@
+"""Which version of the schema a database holds.
+
+Kept apart from the engine so that migrations can ask it without importing the engine
+back: engine -> schema, engine -> migrations (lazily) -> schema.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+# Bump when a table, column or index changes: init_db() then runs its checks once more.
+SCHEMA_VERSION = "3"
+
+
+def _schema_version(conn: Connection) -> str | None:
+    try:
+        with conn.begin_nested():
+            return conn.execute(text("SELECT value FROM logcenter_meta WHERE name = 'schema_version'")).scalar()
+    except DBAPIError:
+        return None  # no meta table yet: a new or a pre-extension database
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """One query: every cold start of every function passes through here."""
+    with engine.connect() as conn:
+        return _schema_version(conn) == SCHEMA_VERSION

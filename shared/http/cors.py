@@ -1,0 +1,25 @@
+"""Cross-origin answers for the dashboard when it is served from another origin."""
+
+from __future__ import annotations
+
+import flask
+
+from shared.settings import Settings
+
+
+def with_cors(response: flask.Response, request: flask.Request, settings: Settings | None) -> flask.Response:
+    origins = settings.cors_origins if settings else ()
+    origin = request.headers.get("Origin")
+    if not origin or not origins:
+        return response
+    if "*" in origins:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin in origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    else:
+        return response
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Content-Encoding, X-Log-Center-Token"
+    response.headers["Access-Control-Max-Age"] = "600"
+    return response

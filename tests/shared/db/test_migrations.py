@@ -1,0 +1,94 @@
+"""A pre-extension `errorlog` (no source column, NOT NULL file_path/line_number) is upgraded
+in place on start-up, idempotently, keeping every row — on SQLite and PostgreSQL."""
+
+from sqlalchemy import create_engine, inspect, text
+
+from shared.core.fingerprint import fingerprint
+from shared.db.engine import dispose_engines, get_engine
+from tests.functions.conftest import cicd, runtime
+
+LEGACY_DDL = """
+CREATE TABLE errorlog (
+    id {serial} PRIMARY KEY,
+    project_id VARCHAR(64) NOT NULL,
+    environment VARCHAR(64),
+    level VARCHAR(10) NOT NULL,
+    error_type VARCHAR(255) NOT NULL,
+    error_message TEXT,
+    file_path VARCHAR(1024) NOT NULL,
+    line_number INTEGER NOT NULL,
+    stack_trace TEXT,
+    context TEXT,
+    version VARCHAR(64),
+    commit_hash VARCHAR(64),
+    fingerprint VARCHAR(32) NOT NULL UNIQUE,
+    status VARCHAR(20) NOT NULL,
+    occurrence_count INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL
+)
+"""
+
+
+def make_legacy(url: str) -> None:
+    engine = create_engine(url)
+    serial = "SERIAL" if url.startswith("postgresql") else "INTEGER"
+    with engine.begin() as conn:
+        for table in ("errorlog", "errorlog_counts", "errorlog_daily", "errorlog_status_history", "logcenter_meta"):
+            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        conn.execute(text(LEGACY_DDL.format(serial=serial)))
+        conn.execute(text("CREATE INDEX ix_errorlog_project_id ON errorlog (project_id)"))
+        for i in range(3):
+            conn.execute(text(
+                "INSERT INTO errorlog (project_id, environment, level, error_type, error_message, file_path, "
+                "line_number, stack_trace, context, fingerprint, status, occurrence_count, created_at) VALUES "
+                "(:p, 'prod', 'ERROR', 'ValueError', :m, 'app/x.py', :l, 'Traceback (most recent call last): boom', '{\"k\": 1}', :fp, :s, :c, "
+                "'2026-11-01 10:00:00')"),
+                {"p": "legacy", "m": f"old {i}", "l": i, "fp": f"oldmd5{i:026d}", "s": "FIXED" if i == 2 else "NEW",
+                 "c": 5 + i})
+    engine.dispose()
+
+
+def columns(url: str) -> dict:
+    engine = create_engine(url)
+    cols = {c["name"]: c for c in inspect(engine).get_columns("errorlog")}
+    engine.dispose()
+    return cols
+
+
+def test_legacy_database_is_upgraded_in_place_twice(db_url, function_client):
+    make_legacy(db_url)
+    for _ in range(2):  # start-up twice: the second run must change nothing and break nothing
+        dispose_engines()
+        get_engine()
+        cols = columns(db_url)
+        assert "source" in cols and cols["file_path"]["nullable"] and cols["line_number"]["nullable"]
+        idx = {i["name"] for i in inspect(get_engine()).get_indexes("errorlog")}
+        assert "ix_errorlog_source" in idx
+
+    bugs = function_client("bugs")
+    listed = bugs.get("/api/v1/bugs?project_id=legacy&sort=id").get_json()
+    assert listed["total"] == 3
+    assert [b["error_message"] for b in listed["items"]] == ["old 0", "old 1", "old 2"]
+    assert {b["source"] for b in listed["items"]} == {"runtime"}
+    assert [b["occurrence_count"] for b in listed["items"]] == [5, 6, 7]
+    assert listed["items"][0]["first_seen_at"].startswith("2026-11-01T10:00:00")
+    assert listed["items"][0]["stack_trace"] == "Traceback (most recent call last): boom"  # old plain text
+    assert listed["items"][0]["context"] == {"k": 1}
+    assert "created_at" in columns(db_url)  # columns only the old schema had are kept
+
+    report = function_client("report")
+    # An old bug reported again lands on its row (fingerprints were recomputed) ...
+    again = report.post("/api/v1/logs/report", json=runtime(project="legacy", line=1)).get_json()
+    assert again["id"] == listed["items"][1]["id"] and again["occurrence_count"] == 7
+    assert again["fingerprint"] == fingerprint("runtime", "legacy", "ValueError", "app/x.py", 1)
+    # ... a FIXED one reopens, and new sources without a file location are accepted.
+    assert report.post("/api/v1/logs/report", json=runtime(project="legacy", line=2)).get_json()["status"] == "NEW"
+    assert report.post("/api/v1/logs/report", json=cicd(project="legacy")).status_code == 201
+
+
+def test_fresh_database_init_is_idempotent(db_url):
+    get_engine()
+    dispose_engines()
+    get_engine()
+    with get_engine().connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM errorlog")).scalar() == 0
