@@ -1,9 +1,18 @@
-"""The dedup key of a report, per DESIGN.md's fingerprint table."""
+"""The dedup key of a report, per DESIGN.md's fingerprint table.
+
+The parts are encoded as a JSON array headed by the rule's name, then hashed. Joining them
+with a separator was ambiguous: a runtime report whose type held `cicd|…` hashed like an
+existing CI/CD bug and landed on it. A JSON array cannot be confused with another of
+different parts, and the leading rule name keeps the rules apart even where their part
+lists have the same length. Databases written with the old encoding are re-keyed once at
+start-up (shared/db/migrations.py).
+"""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Mapping
+import json
+from typing import Any, Mapping, Sequence
 
 
 def fingerprint_parts(source: str, project_id: str, error_type: str, file_path: str | None,
@@ -18,8 +27,17 @@ def fingerprint_parts(source: str, project_id: str, error_type: str, file_path: 
     return ["" if p is None else str(p) for p in parts]
 
 
+def encode(rule: str, parts: Sequence[str]) -> str:
+    """The unambiguous text that is hashed: `["<rule>", part, part, …]`."""
+    return json.dumps([rule, *parts], ensure_ascii=False, separators=(",", ":"))
+
+
+def digest(rule: str, parts: Sequence[str]) -> str:
+    """sha256 hex of the encoded parts: fixed length, safe to index."""
+    return hashlib.sha256(encode(rule, parts).encode("utf-8")).hexdigest()
+
+
 def fingerprint(source: str, project_id: str, error_type: str, file_path: str | None = None,
                 line_number: int | None = None, context: Mapping[str, Any] | None = None) -> str:
-    """sha256 hex of the parts joined with `|`: fixed length, safe to index."""
-    joined = "|".join(fingerprint_parts(source, project_id, error_type, file_path, line_number, context))
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+    rule = source if source in ("cicd", "deployment") else "runtime"
+    return digest(rule, fingerprint_parts(source, project_id, error_type, file_path, line_number, context))

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from shared.core.fingerprint import fingerprint
 from shared.db.counters import recount
 from shared.db.models import Base, ErrorLog, SchemaMeta
-from shared.db.schema import SCHEMA_VERSION, schema_is_current
+from shared.db.schema import SCHEMA_VERSION, stored_version, schema_is_current
 from shared.timeutil import utcnow
 
 log = logging.getLogger("logcenter.db")
@@ -46,10 +46,15 @@ def init_db(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
         insp = inspect(conn)
-        upgraded = insp.has_table("errorlog") and _upgrade_errorlog(conn)
+        had_errorlog = insp.has_table("errorlog")
+        previous = stored_version(conn) if had_errorlog else None
+        upgraded = had_errorlog and _upgrade_errorlog(conn)
         counts_existed = insp.has_table("errorlog_counts")
         Base.metadata.create_all(conn)
         _ensure_indexes(conn)
+        if previous is not None and previous < 4:
+            _rekey_fingerprints(conn)
+            upgraded = True  # counter buckets follow the fingerprint
         if upgraded or not counts_existed:
             # Counters for rows written by code that did not keep them.
             recount(conn)
@@ -134,6 +139,43 @@ def _backfill(conn: Connection, old_columns: set[str]) -> None:
         if new != row.fingerprint and new not in taken:
             conn.execute(update(ErrorLog).where(ErrorLog.id == row.id).values(fingerprint=new))
             taken.add(new)
+
+
+def _rekey_fingerprints(conn: Connection) -> None:
+    """Rows written before schema 4 carry fingerprints of the `|`-joined encoding: give each
+    the JSON-array fingerprint its next report will compute, so it lands on its own row.
+    A row whose new key another row already holds keeps its old key (it cannot be reached
+    by new reports, but loses nothing)."""
+    table = ErrorLog.__table__
+    rows = conn.execute(select(table.c.id, table.c.source, table.c.project_id, table.c.error_type,
+                               table.c.file_path, table.c.line_number, table.c.context,
+                               table.c.fingerprint)).all()
+    taken = {r.fingerprint for r in rows}
+    changes = []
+    for row in rows:
+        context = row.context if isinstance(row.context, dict) else {}
+        new = fingerprint(row.source or "runtime", row.project_id, row.error_type, row.file_path,
+                          row.line_number, context)
+        if new != row.fingerprint and new not in taken:
+            changes.append((row.id, new))
+            taken.add(new)
+    log.warning("re-keying %d of %d bugs to the JSON-array fingerprint", len(changes), len(rows))
+    for start in range(0, len(changes), _REKEY_BATCH):
+        _update_fingerprints(conn, changes[start:start + _REKEY_BATCH])
+
+
+_REKEY_BATCH = 500
+
+
+def _update_fingerprints(conn: Connection, changes: list[tuple[int, str]]) -> None:
+    """One statement per batch instead of one per row (a million rows would take minutes)."""
+    values = ", ".join(f"(CAST(:i{n} AS INTEGER), CAST(:f{n} AS VARCHAR(64)))" for n in range(len(changes)))
+    params = {}
+    for n, (row_id, new) in enumerate(changes):
+        params[f"i{n}"], params[f"f{n}"] = row_id, new
+    conn.execute(text(f"WITH v(id, fp) AS (VALUES {values}) "
+                      "UPDATE errorlog SET fingerprint = (SELECT fp FROM v WHERE v.id = errorlog.id) "
+                      "WHERE id IN (SELECT id FROM v)"), params)
 
 
 def _ensure_indexes(conn: Connection) -> None:

@@ -10,8 +10,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-# Bump when a table, column or index changes: init_db() then runs its checks once more.
-SCHEMA_VERSION = "3"
+# Bump when a table, column, index or stored encoding changes: init_db() then runs its
+# checks once more, and the steps that depend on the version it upgrades from.
+#   4: fingerprints encoded as a JSON array (shared/core/fingerprint.py), old rows re-keyed
+SCHEMA_VERSION = "4"
 
 
 def _schema_version(conn: Connection) -> str | None:
@@ -20,6 +22,15 @@ def _schema_version(conn: Connection) -> str | None:
             return conn.execute(text("SELECT value FROM logcenter_meta WHERE name = 'schema_version'")).scalar()
     except DBAPIError:
         return None  # no meta table yet: a new or a pre-extension database
+
+
+def stored_version(conn: Connection) -> int | None:
+    """The version a database holds as a number; None for a new or pre-extension database."""
+    value = _schema_version(conn)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def schema_is_current(engine: Engine) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import zlib
 from typing import Any
@@ -16,6 +17,14 @@ _JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(literal: str) -> float | str:
+    """A number too large for a double (`1e400`) parses to infinity, which no JSON can carry
+    back out: a browser's JSON.parse rejects the `Infinity` Python would write. Keep such a
+    number as the text the client sent; a field that must be a number then says so (422)."""
+    value = float(literal)
+    return value if math.isfinite(value) else literal
 
 
 def read_body(request: flask.Request, limit: int) -> bytes:
@@ -55,7 +64,7 @@ def read_json(request: flask.Request, limit: int) -> Any:
     except UnicodeDecodeError as exc:
         raise errors.InvalidJson(f"the body is not valid UTF-8 (byte {exc.start})") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError:
         raise errors.InvalidJson("the JSON is nested too deeply") from None
     except ValueError as exc:

@@ -38,9 +38,9 @@ class IngestResult:
 _COLUMNS = ("project_id", "source", "level", "environment", "version", "commit_hash", "error_type",
             "error_message", "file_path", "line_number", "stack_trace", "context", "fingerprint",
             "reported_at", "scan_key")
-# A bug keeps the level of its first report (its counters are keyed by level); everything
-# else describes the latest report.
-_LATEST = [c for c in _COLUMNS if c not in ("fingerprint", "level")]
+# A bug keeps the source and level of its first report (its counters are keyed by both; the
+# fingerprint rule already implies the source); everything else describes the latest report.
+_LATEST = [c for c in _COLUMNS if c not in ("fingerprint", "source", "level")]
 _RESOLVED = ", ".join(f"'{s}'" for s in RESOLVED_STATUSES)
 # Every right-hand side reads the row as it was before this update.
 _REGRESSION = f"(errorlog.source = 'runtime' AND errorlog.status IN ({_RESOLVED}))"

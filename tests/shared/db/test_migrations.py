@@ -92,3 +92,38 @@ def test_fresh_database_init_is_idempotent(db_url):
     get_engine()
     with get_engine().connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM errorlog")).scalar() == 0
+
+
+def _old_fingerprint(*parts) -> str:
+    """The encoding before schema 4: parts joined with `|`."""
+    import hashlib
+
+    return hashlib.sha256("|".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
+
+
+def test_schema_3_fingerprints_are_rekeyed_once_and_old_bugs_keep_their_rows(db_url, function_client):
+    from tests.functions.conftest import deployment
+    from tests.support.snapshot import counter_mismatches
+
+    report = function_client("report")
+    sent = {"runtime": runtime(project="old", line=7), "cicd": cicd(project="old"),
+            "deployment": deployment(project="old")}
+    ids = {k: report.post("/api/v1/logs/report", json=v).get_json()["id"] for k, v in sent.items()}
+    old = {"runtime": _old_fingerprint("old", "ValueError", "app/x.py", 7),
+           "cicd": _old_fingerprint("old", "cicd", "DockerBuildError", "build", "docker build"),
+           "deployment": _old_fingerprint("old", "deployment", "CrashLoopBackOff", "prod", "api")}
+    with get_engine().begin() as conn:  # make it the database schema 3 wrote
+        for kind, fp in old.items():
+            conn.execute(text("UPDATE errorlog SET fingerprint = :fp WHERE id = :id"), {"fp": fp, "id": ids[kind]})
+        conn.execute(text("UPDATE logcenter_meta SET value = '3' WHERE name = 'schema_version'"))
+    for _ in range(2):  # the second start-up finds schema 4 and changes nothing
+        dispose_engines()
+        get_engine()
+        with get_engine().connect() as conn:
+            stored = dict(conn.execute(text("SELECT id, fingerprint FROM errorlog")).all())
+        assert stored[ids["runtime"]] == fingerprint("runtime", "old", "ValueError", "app/x.py", 7)
+        assert not set(stored.values()) & set(old.values())
+    for kind, payload in sent.items():
+        again = report.post("/api/v1/logs/report", json=payload).get_json()
+        assert again["id"] == ids[kind] and again["is_new"] is False
+    assert counter_mismatches() == {}
