@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Union
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SECRETS_DIR = "/var/openfaas/secrets"
@@ -71,6 +72,19 @@ def _parse_tokens(single: str | None, named: str | None, default_name: str) -> d
     return tokens
 
 
+def _public_url(raw: str) -> str | None:
+    """LOGCENTER_PUBLIC_URL: the dashboard's and API's public base (DSNs, alert links).
+    Unset: each request's own scheme and host are used instead."""
+    value = raw.strip().rstrip("/")
+    if not value:
+        return None
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query or parsed.fragment \
+            or parsed.username or parsed.password:
+        raise ConfigError(f"LOGCENTER_PUBLIC_URL must be an http(s) URL like https://logs.example.com, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -82,6 +96,16 @@ class Settings:
     db_pool_size: int
     db_connect_timeout: int
     retry_after_seconds: int
+    # Wave 2 (DESIGN.md): DSNs and alert links, occurrences, Sentry ingest, alerts, retention.
+    public_url: str | None = None
+    occurrences_per_bug: int = 50
+    sentry_events_per_minute: int = 0
+    notify_sweep_seconds: int = 10
+    notify_lease_seconds: int = 60
+    notify_retry_seconds: int = 30
+    notify_per_minute: int = 20
+    retention_days: int = 90
+    resolved_retention_days: int = 180
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -116,6 +140,15 @@ class Settings:
             db_pool_size=read_number("LOGCENTER_DB_POOL_SIZE", 5, 1),
             db_connect_timeout=read_number("LOGCENTER_DB_CONNECT_TIMEOUT", 5, 1),
             retry_after_seconds=read_number("LOGCENTER_RETRY_AFTER", 5, 1),
+            public_url=_public_url(os.environ.get("LOGCENTER_PUBLIC_URL", "")),
+            occurrences_per_bug=read_number("LOGCENTER_OCCURRENCES_PER_BUG", 50, 0),
+            sentry_events_per_minute=read_number("LOGCENTER_SENTRY_EVENTS_PER_MINUTE", 0, 0),
+            notify_sweep_seconds=read_number("LOGCENTER_NOTIFY_SWEEP_SECONDS", 10, 1),
+            notify_lease_seconds=read_number("LOGCENTER_NOTIFY_LEASE_SECONDS", 60, 1),
+            notify_retry_seconds=read_number("LOGCENTER_NOTIFY_RETRY_SECONDS", 30, 1),
+            notify_per_minute=read_number("LOGCENTER_NOTIFY_PER_MINUTE", 20, 1),
+            retention_days=read_number("LOGCENTER_RETENTION_DAYS", 90, 1),
+            resolved_retention_days=read_number("LOGCENTER_RESOLVED_RETENTION_DAYS", 180, 1),
         )
 
 

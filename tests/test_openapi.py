@@ -45,6 +45,10 @@ def test_every_route_matches_the_spec(api):
     api("GET", "/api/v1/bugs?source=cicd,deployment&status=NEW&level=ERROR&q=boom&page=1&page_size=5&sort=-id", 200)
     api("GET", "/api/v1/bugs?page_size=500", 422)
     api("GET", f"/api/v1/bugs/{rid}", 200)
+    api("GET", f"/api/v1/bugs/{rid}/occurrences?page=1&page_size=5", 200)
+    api("GET", "/api/v1/bugs/987654/occurrences", 404)
+    api("POST", "/api/v1/logs/report", 201, json=runtime(line=7, event_id="0" * 32))
+    api("POST", "/api/v1/logs/report", 200, json=runtime(line=7, event_id="0" * 32))
     api("GET", "/api/v1/bugs/987654", 404)
     api("PATCH", f"/api/v1/bugs/{rid}/status", 200, json={"status": "PENDING_FIX", "note": "go"})
     api("PATCH", f"/api/v1/bugs/{rid}/status", 409, json={"status": "FIXING"})
@@ -69,7 +73,7 @@ def test_every_route_matches_the_spec(api):
 
 def test_spec_lists_every_route_the_functions_serve():
     paths = set(yaml.safe_load(SPEC_PATH.read_text())["paths"])
-    assert paths >= {"/api/v1/logs/report", "/api/v1/bugs", "/api/v1/bugs/{id}", "/api/v1/bugs/{id}/status",
+    assert paths >= {"/api/v1/logs/report", "/api/v1/bugs", "/api/v1/bugs/{id}", "/api/v1/bugs/{id}/status", "/api/v1/bugs/{id}/occurrences",
                      "/api/v1/projects", "/api/v1/tasks/pending", "/api/v1/tasks/{id}/claim",
                      "/api/v1/dashboard/stats"}
 

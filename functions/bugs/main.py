@@ -1,8 +1,8 @@
-"""bugs: list, detail, status changes and the projects list."""
+"""bugs: list, detail, occurrences, status changes and the projects list."""
 
 import functions_framework
 
-from shared.bugs import queries, status
+from shared.bugs import occurrences, queries, status
 from shared.core import limits
 from shared.core.vocabulary import LEVELS, SOURCES, STATUSES
 from shared.db.engine import check_database
@@ -35,6 +35,13 @@ def _projects(call: Call):
 @router.route("GET", "/api/v1/bugs/{id}", "/{id}")
 def _detail(call: Call):
     return queries.get_bug(path_id(call.params["id"], "bug"))
+
+
+@router.route("GET", "/api/v1/bugs/{id}/occurrences", "/{id}/occurrences")
+def _occurrences(call: Call):
+    page = integer(call.arg("page"), "page", 1, 1, 1_000_000)
+    page_size = integer(call.arg("page_size"), "page_size", 20, 1, limits.MAX_PAGE_SIZE)
+    return occurrences.list_occurrences(path_id(call.params["id"], "bug"), page, page_size)
 
 
 @router.route("PATCH", "/api/v1/bugs/{id}/status", "/{id}/status")

@@ -16,6 +16,8 @@ def _report(call: Call):
     result = ingest(report)
     body = {"id": result.id, "fingerprint": result.fingerprint, "status": result.status,
             "is_new": result.is_new, "occurrence_count": result.occurrence_count}
+    if result.action == "duplicate":
+        body["duplicate"] = True  # this event_id was accepted before: not counted again
     if report.truncated:
         body["truncated"] = report.truncated
     return body, 201 if result.is_new else 200

@@ -41,3 +41,20 @@ def fingerprint(source: str, project_id: str, error_type: str, file_path: str | 
                 line_number: int | None = None, context: Mapping[str, Any] | None = None) -> str:
     rule = source if source in ("cicd", "deployment") else "runtime"
     return digest(rule, fingerprint_parts(source, project_id, error_type, file_path, line_number, context))
+
+
+DEFAULT_PART = "{{ default }}"
+
+
+def custom_fingerprint(source: str, project_id: str, parts: Sequence[str], default_parts: Sequence[str]) -> str:
+    """A client's own grouping (Sentry's event `fingerprint`): `project_id|custom|<parts>` with
+    each `{{ default }}` replaced by the source's own parts. Exactly `["{{ default }}"]` is
+    the source's rule itself, so SDK events and native reports of one error stay one bug."""
+    if list(parts) == [DEFAULT_PART]:
+        rule = source if source in ("cicd", "deployment") else "runtime"
+        return digest(rule, default_parts)
+    expanded: list[str] = []
+    for part in parts:
+        expanded.extend(default_parts if part == DEFAULT_PART else [part])
+    return digest("custom", [project_id, "custom", *expanded])
+

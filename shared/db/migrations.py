@@ -48,8 +48,12 @@ def init_db(engine: Engine) -> None:
         insp = inspect(conn)
         had_errorlog = insp.has_table("errorlog")
         previous = stored_version(conn) if had_errorlog else None
+        existed = {t.name for t in Base.metadata.sorted_tables if insp.has_table(t.name)}
         upgraded = had_errorlog and _upgrade_errorlog(conn)
-        counts_existed = insp.has_table("errorlog_counts")
+        for table in Base.metadata.sorted_tables:
+            if table.name in existed and table.name != "errorlog":
+                _add_missing_columns(conn, table, {c["name"] for c in insp.get_columns(table.name)})
+        counts_existed = "errorlog_counts" in existed
         Base.metadata.create_all(conn)
         _ensure_indexes(conn)
         if previous is not None and previous < 4:
@@ -62,7 +66,27 @@ def init_db(engine: Engine) -> None:
         conn.execute(insert(SchemaMeta).values(name="schema_version", value=SCHEMA_VERSION))
 
 
+def _add_missing_columns(conn: Connection, table, present: set[str]) -> list[str]:  # noqa: ANN001
+    """ALTER TABLE … ADD COLUMN for every model column the table lacks (nullable, or with its
+    server default): a column added in a later schema version reaches older databases."""
+    added = []
+    for column in table.columns:
+        if column.name in present:
+            continue
+        ddl_type = column.type.compile(conn.dialect)
+        default = column.server_default.arg if column.server_default is not None else None
+        clause = f" DEFAULT '{default}'" if default is not None else ""
+        exists = " IF NOT EXISTS" if conn.dialect.name == "postgresql" else ""
+        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN{exists} {column.name} {ddl_type}{clause}"))
+        added.append(column.name)
+    if added:
+        log.warning("upgrading table %s: added %s", table.name, added)
+    return added
+
+
 def _upgrade_errorlog(conn: Connection) -> bool:
+    """Bring `errorlog` to the model's shape. True when it was a pre-extension table (no
+    `source`): its rows then need times, sources and fingerprints filled in."""
     columns = {c["name"]: c for c in inspect(conn).get_columns("errorlog")}
     missing = [c for c in ErrorLog.__table__.columns if c.name not in columns]
     not_null = [name for name in ("file_path", "line_number") if name in columns and not columns[name]["nullable"]]
@@ -76,16 +100,13 @@ def _upgrade_errorlog(conn: Connection) -> bool:
     if conn.dialect.name == "sqlite" and not_null:
         _rebuild_sqlite_errorlog(conn, columns)
     else:
-        for column in missing:
-            ddl_type = column.type.compile(conn.dialect)
-            default = column.server_default.arg if column.server_default is not None else None
-            clause = f" DEFAULT '{default}'" if default is not None else ""
-            exists = " IF NOT EXISTS" if conn.dialect.name == "postgresql" else ""
-            conn.execute(text(f"ALTER TABLE errorlog ADD COLUMN{exists} {column.name} {ddl_type}{clause}"))
+        _add_missing_columns(conn, ErrorLog.__table__, set(columns))
         for name in not_null:
             conn.execute(text(f'ALTER TABLE errorlog ALTER COLUMN "{name}" DROP NOT NULL'))
-        if "fingerprint" in columns and conn.dialect.name == "postgresql":
+        if "fingerprint" in columns and conn.dialect.name == "postgresql" and "source" not in columns:
             conn.execute(text("ALTER TABLE errorlog ALTER COLUMN fingerprint TYPE VARCHAR(64)"))
+    if "source" in columns:
+        return False  # written by this code at an older schema: nothing to fill in
     _backfill(conn, old_columns=set(columns))
     return True
 
@@ -180,12 +201,14 @@ def _update_fingerprints(conn: Connection, changes: list[tuple[int, str]]) -> No
 
 def _ensure_indexes(conn: Connection) -> None:
     """create_all skips indexes of tables that already existed; add any that are missing."""
-    existing = {i["name"] for i in inspect(conn).get_indexes("errorlog")}
-    for index in ErrorLog.__table__.indexes:
-        if index.name not in existing:
-            index.create(conn, checkfirst=True)
-    if conn.dialect.name == "postgresql" and "ix_errorlog_search_trgm" not in existing:
-        _ensure_search_index(conn)
+    insp = inspect(conn)
+    for table in Base.metadata.sorted_tables:
+        existing = {i["name"] for i in insp.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in existing:
+                index.create(conn, checkfirst=True)
+        if table.name == "errorlog" and conn.dialect.name == "postgresql" and "ix_errorlog_search_trgm" not in existing:
+            _ensure_search_index(conn)
 
 
 def _ensure_search_index(conn: Connection) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -76,6 +76,8 @@ class ErrorLog(Base):
     # tells the caller this without a second query.
     last_ingest: Mapped[str | None] = mapped_column(String(16))
     reopened_from: Mapped[str | None] = mapped_column(String(20))
+    # The version of the bug's first report; never changed afterwards (releases).
+    first_version: Mapped[str | None] = mapped_column(String(64))
 
     # Each sort order of the bug list has an index ending in id, so a page is an index
     # scan and a deep page an index-only one (shared/bugs/queries.py pages by id first).
@@ -134,3 +136,61 @@ class DailyOccurrences(Base):
     source: Mapped[str] = mapped_column(String(20), primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# SQLite gives automatic ids only to an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Project(Base):
+    """A project registered for Sentry SDKs: `id` is the number in its DSN, `public_key` the
+    DSN's key. Reports never need one: the native route takes any valid project_id."""
+
+    __tablename__ = "project"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(String(64), unique=True)
+    public_key: Mapped[str] = mapped_column(String(32))
+    repository: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    key_rotated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Occurrence(Base):
+    """One counted report of a bug, as it was sent. `seq` is the bug's occurrence_count when it
+    was written: the newest LOGCENTER_OCCURRENCES_PER_BUG are those with the highest seq, and
+    ingest drops the one that falls off by (bug_id, seq) in the same transaction."""
+
+    __tablename__ = "occurrence"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    bug_id: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    level: Mapped[str | None] = mapped_column(String(10))
+    message: Mapped[str | None] = mapped_column(Text)
+    environment: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[str | None] = mapped_column(String(64))
+    commit_hash: Mapped[str | None] = mapped_column(String(64))
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    context: Mapped[dict | None] = mapped_column(JsonText)
+    stack_trace: Mapped[object | None] = mapped_column(JsonText)
+    event_id: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        UniqueConstraint("bug_id", "seq", name="uq_occurrence_bug_seq"),
+        Index("ix_occurrence_created_at", "created_at"),
+    )
+
+
+class IngestEvent(Base):
+    """An event_id accepted for a project: a client's retry of it within 24 h is answered
+    without counting again. Holds the fingerprint (known before the upsert) to find the bug."""
+
+    __tablename__ = "ingest_event"
+
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+

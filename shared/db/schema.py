@@ -13,7 +13,8 @@ from sqlalchemy.exc import DBAPIError
 # Bump when a table, column, index or stored encoding changes: init_db() then runs its
 # checks once more, and the steps that depend on the version it upgrades from.
 #   4: fingerprints encoded as a JSON array (shared/core/fingerprint.py), old rows re-keyed
-SCHEMA_VERSION = "4"
+#   5: occurrences, event ids, projects, errorlog.first_version
+SCHEMA_VERSION = "5"
 
 
 def _schema_version(conn: Connection) -> str | None:

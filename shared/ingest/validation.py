@@ -37,6 +37,12 @@ class Report:
     stack_trace: Any
     context: dict[str, Any]
     truncated: list[str] = field(default_factory=list)
+    # The client's id of this report (32 lowercase hex): a retry with the same id within 24 h
+    # is answered without counting again.
+    event_id: str | None = None
+    # A client-chosen grouping (a Sentry event's `fingerprint`), `{{ default }}` expanded by
+    # store.fingerprint_of; None: the source's rule of DESIGN.md.
+    fingerprint_parts: list[str] | None = None
 
 
 class _Checker:
@@ -126,6 +132,7 @@ def validate_report(payload: Any) -> Report:
     version = c.text(payload, "version", "version", limits.MAX_SHORT_FIELD)
     commit_hash = c.text(payload, "commit_hash", "commit_hash", limits.MAX_SHORT_FIELD)
     reported_at = _timestamp(payload.get("timestamp"), c)
+    event_id = _event_id(payload.get("event_id"), c)
 
     error = payload.get("error")
     error_type = message = file_path = None
@@ -162,7 +169,22 @@ def validate_report(payload: Any) -> Report:
                   version=version, commit_hash=commit_hash, reported_at=reported_at,
                   error_type=error_type, error_message=message, file_path=file_path,
                   line_number=line_number, stack_trace=stack_trace, context=context,
-                  truncated=c.truncated)
+                  truncated=c.truncated, event_id=event_id)
+
+
+_EVENT_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _event_id(value: Any, c: _Checker) -> str | None:
+    """32 hex digits, as Sentry SDKs send them; a UUID with dashes or in upper case is the same id."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        normalized = value.strip().replace("-", "").lower()
+        if _EVENT_ID.fullmatch(normalized):
+            return normalized
+    c.fail("event_id", "must be 32 hexadecimal digits (a UUID)")
+    return None
 
 
 def _timestamp(value: Any, c: _Checker) -> datetime | None:

@@ -44,3 +44,26 @@ def test_bad_values_fail_clearly(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError):
         Settings.from_env()
+
+
+def test_wave_two_defaults(monkeypatch):
+    s = Settings.from_env()
+    assert s.public_url is None and s.occurrences_per_bug == 50 and s.sentry_events_per_minute == 0
+    assert (s.notify_sweep_seconds, s.notify_lease_seconds, s.notify_retry_seconds, s.notify_per_minute) == \
+        (10, 60, 30, 20)
+    assert (s.retention_days, s.resolved_retention_days) == (90, 180)
+
+
+@pytest.mark.parametrize("raw, expected", [("https://logs.example.com/", "https://logs.example.com"),
+                                           ("http://10.0.0.5:8080", "http://10.0.0.5:8080"),
+                                           ("https://example.com/logcenter", "https://example.com/logcenter")])
+def test_public_url(monkeypatch, raw, expected):
+    monkeypatch.setenv("LOGCENTER_PUBLIC_URL", raw)
+    assert Settings.from_env().public_url == expected
+
+
+@pytest.mark.parametrize("raw", ["logs.example.com", "ftp://x", "https://u:p@x.example", "https://x/?a=1"])
+def test_bad_public_url_fails_clearly(monkeypatch, raw):
+    monkeypatch.setenv("LOGCENTER_PUBLIC_URL", raw)
+    with pytest.raises(ConfigError, match="LOGCENTER_PUBLIC_URL"):
+        Settings.from_env()

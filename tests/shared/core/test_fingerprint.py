@@ -58,3 +58,23 @@ def test_part_boundaries_matter():
     assert fingerprint("runtime", "p", "a|b", "c", None) != fingerprint("runtime", "p", "a", "b|c", None)
     assert fingerprint("runtime", "p", "a", "", None) != fingerprint("runtime", "p", "", "a", None)
     assert json.loads(encode("runtime", ["p", 'q"]', "\\"])) == ["runtime", "p", 'q"]', "\\"]
+
+
+def test_custom_fingerprint_default_alone_is_the_source_rule():
+    from shared.core.fingerprint import custom_fingerprint
+
+    default = fingerprint_parts("runtime", "p", "E", "a.py", 3, None)
+    assert custom_fingerprint("runtime", "p", ["{{ default }}"], default) == fingerprint("runtime", "p", "E", "a.py", 3)
+
+
+def test_custom_fingerprint_groups_by_its_parts_and_expands_default():
+    from shared.core.fingerprint import custom_fingerprint
+
+    default = fingerprint_parts("runtime", "p", "E", "a.py", 3, None)
+    a = custom_fingerprint("runtime", "p", ["db-timeout"], default)
+    b = custom_fingerprint("runtime", "p", ["db-timeout"], fingerprint_parts("runtime", "p", "F", "b.py", 9, None))
+    assert a == b == sha("custom", "p", "custom", "db-timeout")
+    assert custom_fingerprint("runtime", "p", ["{{ default }}", "x"], default) == \
+        sha("custom", "p", "custom", "p", "E", "a.py", "3", "x")
+    # a custom key never equals a default key, whatever its parts spell
+    assert custom_fingerprint("runtime", "p", ["E", "a.py"], default) != fingerprint("runtime", "p", "custom", "E", "a.py")

@@ -127,3 +127,22 @@ def test_schema_3_fingerprints_are_rekeyed_once_and_old_bugs_keep_their_rows(db_
         again = report.post("/api/v1/logs/report", json=payload).get_json()
         assert again["id"] == ids[kind] and again["is_new"] is False
     assert counter_mismatches() == {}
+
+
+def test_schema_4_gains_the_wave_two_tables_and_columns_keeping_every_row(db_url, function_client):
+    report = function_client("report")
+    bug_id = report.post("/api/v1/logs/report", json=runtime(project="w2")).get_json()["id"]
+    with get_engine().begin() as conn:  # what schema 4 had: no occurrences, events, projects, first_version
+        for table in ("occurrence", "ingest_event", "project"):
+            conn.execute(text(f"DROP TABLE {table}"))
+        conn.execute(text("ALTER TABLE errorlog DROP COLUMN first_version"))
+        conn.execute(text("UPDATE logcenter_meta SET value = '4' WHERE name = 'schema_version'"))
+    for _ in range(2):
+        dispose_engines()
+        get_engine()
+        assert "first_version" in columns(db_url)
+        assert {"occurrence", "ingest_event", "project"} <= set(inspect(get_engine()).get_table_names())
+    again = report.post("/api/v1/logs/report", json=runtime(project="w2", version="2.0")).get_json()
+    assert again["id"] == bug_id and again["occurrence_count"] == 2
+    detail = function_client("bugs").get(f"/api/v1/bugs/{bug_id}").get_json()
+    assert detail["first_version"] is None  # unknown for a bug first seen before schema 5
