@@ -34,6 +34,7 @@ FUNCTIONS = {
     "tasks": ("tasks", "tasks"),
     "stats": ("stats", "stats"),
     "pod-scanner": ("pod_scanner", "pod_scanner"),
+    "retention": ("retention", "retention"),
 }
 # API path prefix -> function (the same table the k8s ingress and DESIGN.md use)
 API_ROUTES = [
@@ -42,6 +43,7 @@ API_ROUTES = [
     ("/api/v1/projects", "bugs"),
     ("/api/v1/tasks", "tasks"),
     ("/api/v1/dashboard", "stats"),
+    ("/api/v1/retention", "retention"),
 ]
 
 log = logging.getLogger("logcenter.gateway")

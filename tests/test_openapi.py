@@ -65,6 +65,10 @@ def test_every_route_matches_the_spec(api):
     api("GET", "/api/v1/dashboard/stats", 200)
     api("GET", "/api/v1/dashboard/stats?source=runtime&project_id=rtc_backend", 200)
     api("GET", "/api/v1/dashboard/stats?source=x", 422)
+    api("POST", "/api/v1/retention/run?dry_run=true", 200)
+    api("POST", "/api/v1/retention/run", 200)
+    api("POST", "/api/v1/retention/run?dry_run=perhaps", 422)
+    api("GET", "/api/v1/retention", 200)
     api("GET", "/_/health", 200)
 
     operations = {(m, p) for m, p, _ in api.checked}
@@ -75,7 +79,7 @@ def test_spec_lists_every_route_the_functions_serve():
     paths = set(yaml.safe_load(SPEC_PATH.read_text())["paths"])
     assert paths >= {"/api/v1/logs/report", "/api/v1/bugs", "/api/v1/bugs/{id}", "/api/v1/bugs/{id}/status", "/api/v1/bugs/{id}/occurrences",
                      "/api/v1/projects", "/api/v1/tasks/pending", "/api/v1/tasks/{id}/claim",
-                     "/api/v1/dashboard/stats"}
+                     "/api/v1/dashboard/stats", "/api/v1/retention", "/api/v1/retention/run"}
 
 
 def test_the_check_catches_a_response_that_breaks_the_spec(live_gateway):

@@ -194,3 +194,15 @@ class IngestEvent(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
+
+class RetentionRun(Base):
+    """What each retention run removed (the dashboard shows the last one); the newest 50 kept."""
+
+    __tablename__ = "retention_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(Text)
+

@@ -14,7 +14,8 @@ from sqlalchemy.exc import DBAPIError
 # checks once more, and the steps that depend on the version it upgrades from.
 #   4: fingerprints encoded as a JSON array (shared/core/fingerprint.py), old rows re-keyed
 #   5: occurrences, event ids, projects, errorlog.first_version
-SCHEMA_VERSION = "5"
+#   6: retention_run
+SCHEMA_VERSION = "6"
 
 
 def _schema_version(conn: Connection) -> str | None:

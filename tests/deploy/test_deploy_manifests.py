@@ -280,6 +280,9 @@ def test_knative_route():
     assert ping["spec"]["schedule"] == "*/5 * * * *"
     assert ping["spec"]["sink"]["ref"] == {"apiVersion": "serving.knative.dev/v1", "kind": "Service",
                                            "name": "pod-scanner"}
+    daily = find("PingSource", "retention-daily")
+    assert daily["spec"]["schedule"] == stack["functions"]["retention"]["annotations"]["schedule"]
+    assert daily["spec"]["sink"]["ref"]["name"] == "retention"
 
 
 def test_dashboard_config_points_at_the_api():

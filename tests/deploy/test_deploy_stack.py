@@ -75,8 +75,13 @@ def test_the_scanner_is_on_the_cron_connector():
     assert re.search(r'^\s+schedule:\s*"\*/5 \* \* \* \*"\s*$', STACK_TEXT, re.M), "quote the schedule"
     fields = annotations["schedule"].split()
     assert len(fields) == 5 and all(CRON_FIELD.match(f) for f in fields)
-    others = [n for n, fn in FUNCTIONS.items() if (fn.get("annotations") or {}).get("topic")]
-    assert others == ["pod-scanner"]
+    cron = {n: fn["annotations"]["schedule"] for n, fn in FUNCTIONS.items()
+            if (fn.get("annotations") or {}).get("topic")}
+    assert cron["retention"] == "17 3 * * *"  # daily, at a quiet hour
+    for schedule in cron.values():
+        assert len(schedule.split()) == 5 and all(CRON_FIELD.match(f) for f in schedule.split())
+        assert re.search(r'^\s+schedule:\s*"' + re.escape(schedule) + r'"\s*$', STACK_TEXT, re.M), "quote it"
+    assert all(FUNCTIONS[n]["annotations"]["topic"] == "cron-function" for n in cron)
     env = FUNCTIONS["pod-scanner"]["environment"]
     assert env["LOG_CENTER_URL"].endswith("/function/report")
     # the scan may take longer than of-watchdog's 10 s default

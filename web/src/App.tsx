@@ -2,6 +2,7 @@ import { getConfig } from './api';
 import BugDetailPage from './pages/BugDetail';
 import BugList from './pages/BugList';
 import Dashboard from './pages/Dashboard';
+import Settings from './pages/Settings';
 import { Link, matchRoute, useLocation } from './router';
 
 export default function App() {
@@ -21,6 +22,9 @@ export default function App() {
           <Link to="/bugs" className={route.name === 'bugs' || route.name === 'bug' ? 'active' : undefined}>
             缺陷列表
           </Link>
+          <Link to="/settings" className={route.name === 'settings' ? 'active' : undefined}>
+            设置
+          </Link>
         </nav>
         {base ? <span className="api-base" title="API 地址(config.js)">{base}</span> : null}
       </header>
@@ -28,6 +32,7 @@ export default function App() {
         {route.name === 'dashboard' ? <Dashboard /> : null}
         {route.name === 'bugs' ? <BugList /> : null}
         {route.name === 'bug' ? <BugDetailPage key={route.id} id={route.id} /> : null}
+        {route.name === 'settings' ? <Settings /> : null}
         {route.name === 'not-found' ? (
           <div className="page">
             <div className="state state-error" role="alert">

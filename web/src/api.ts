@@ -310,3 +310,41 @@ export function updateBugStatus(id: number | string, status: BugStatus, note?: s
     body: JSON.stringify(note ? { status, note } : { status }),
   });
 }
+
+// ------------------------------------------------------------------ retention
+
+export interface RetentionSetting {
+  rule: string;
+  description: string;
+  /** The environment variable that sets it; null for a fixed limit. */
+  setting: string | null;
+  value: number;
+}
+
+export interface RetentionRun {
+  dry_run: boolean;
+  trigger: string;
+  started_at: string;
+  finished_at: string;
+  removed: Record<string, number>;
+  total_removed: number;
+  batches: number;
+  status: 'ok' | 'skipped' | 'failed';
+  reason?: string;
+  error?: string;
+  seconds: number;
+}
+
+export interface RetentionStatus {
+  settings: RetentionSetting[];
+  last_runs: RetentionRun[];
+}
+
+export function getRetention(): Promise<RetentionStatus> {
+  return request<RetentionStatus>('/api/v1/retention');
+}
+
+/** Count what a retention run would remove now (changes nothing). */
+export function dryRunRetention(): Promise<RetentionRun> {
+  return request<RetentionRun>('/api/v1/retention/run', { method: 'POST' }, { dry_run: 'true' });
+}

@@ -65,12 +65,14 @@ export type Route =
   | { name: 'dashboard' }
   | { name: 'bugs' }
   | { name: 'bug'; id: string }
+  | { name: 'settings' }
   | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
   const path = pathname.replace(/\/+$/, '') || '/';
   if (path === '/') return { name: 'dashboard' };
   if (path === '/bugs') return { name: 'bugs' };
+  if (path === '/settings') return { name: 'settings' };
   const m = /^\/bugs\/(\d+)$/.exec(path);
   if (m) return { name: 'bug', id: m[1] };
   return { name: 'not-found' };

@@ -1,0 +1,5 @@
+"""`python -m functions.retention [--dry-run]`: one retention run as a plain process."""
+
+from shared.retention.cli import main
+
+raise SystemExit(main())

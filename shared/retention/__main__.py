@@ -1,0 +1,3 @@
+from shared.retention.cli import main
+
+raise SystemExit(main())
