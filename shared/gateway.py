@@ -35,6 +35,7 @@ FUNCTIONS = {
     "stats": ("stats", "stats"),
     "pod-scanner": ("pod_scanner", "pod_scanner"),
     "retention": ("retention", "retention"),
+    "releases": ("releases", "releases"),
 }
 # API path prefix -> function (the same table the k8s ingress and DESIGN.md use)
 API_ROUTES = [
@@ -44,6 +45,8 @@ API_ROUTES = [
     ("/api/v1/tasks", "tasks"),
     ("/api/v1/dashboard", "stats"),
     ("/api/v1/retention", "retention"),
+    ("/api/v1/releases", "releases"),
+    ("/api/v1/deploys", "releases"),
 ]
 
 log = logging.getLogger("logcenter.gateway")

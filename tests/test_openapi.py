@@ -69,6 +69,16 @@ def test_every_route_matches_the_spec(api):
     api("POST", "/api/v1/retention/run", 200)
     api("POST", "/api/v1/retention/run?dry_run=perhaps", 422)
     api("GET", "/api/v1/retention", 200)
+    api("POST", "/api/v1/deploys", 201, json={"project_id": "rtc_backend", "environment": "production",
+                                             "version": "1.4.2", "commit_sha": "9f2c1e0b7d3a",
+                                             "url": "https://ci.example.com/runs/1", "actor": "alice"})
+    api("POST", "/api/v1/deploys", 422, json={"project_id": "rtc_backend", "environment": "production"})
+    api("POST", "/api/v1/logs/report", 201, json=runtime(line=99, version="1.4.2", environment="production"))
+    api("GET", "/api/v1/releases?project_id=rtc_backend&environment=production&page=1&page_size=5", 200)
+    api("GET", "/api/v1/releases?page_size=0", 422)
+    api("GET", "/api/v1/releases/rtc_backend/1.4.2?environment=production", 200)
+    api("GET", "/api/v1/releases/rtc_backend/9f2c1e0", 200)
+    api("GET", "/api/v1/releases/rtc_backend/0.0.0", 404)
     api("GET", "/_/health", 200)
 
     operations = {(m, p) for m, p, _ in api.checked}
@@ -79,7 +89,8 @@ def test_spec_lists_every_route_the_functions_serve():
     paths = set(yaml.safe_load(SPEC_PATH.read_text())["paths"])
     assert paths >= {"/api/v1/logs/report", "/api/v1/bugs", "/api/v1/bugs/{id}", "/api/v1/bugs/{id}/status", "/api/v1/bugs/{id}/occurrences",
                      "/api/v1/projects", "/api/v1/tasks/pending", "/api/v1/tasks/{id}/claim",
-                     "/api/v1/dashboard/stats", "/api/v1/retention", "/api/v1/retention/run"}
+                     "/api/v1/dashboard/stats", "/api/v1/retention", "/api/v1/retention/run",
+                     "/api/v1/releases", "/api/v1/releases/{project_id}/{version}", "/api/v1/deploys"}
 
 
 def test_the_check_catches_a_response_that_breaks_the_spec(live_gateway):
