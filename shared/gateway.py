@@ -35,15 +35,20 @@ FUNCTIONS = {
     "stats": ("stats", "stats"),
     "pod-scanner": ("pod_scanner", "pod_scanner"),
     "retention": ("retention", "retention"),
+    "projects": ("projects", "projects"),
+    "sentry": ("sentry", "sentry"),
 }
 # API path prefix -> function (the same table the k8s ingress and DESIGN.md use)
 API_ROUTES = [
     ("/api/v1/logs/report", "report"),
     ("/api/v1/bugs", "bugs"),
-    ("/api/v1/projects", "bugs"),
+    ("/api/v1/projects", "projects"),
     ("/api/v1/tasks", "tasks"),
     ("/api/v1/dashboard", "stats"),
     ("/api/v1/retention", "retention"),
+    # Sentry SDKs post to /api/<sentry_id>/envelope/ and /store/: every /api path no longer
+    # prefix names. The longest matching prefix wins, as in a Kubernetes Ingress.
+    ("/api", "sentry"),
 ]
 
 log = logging.getLogger("logcenter.gateway")
@@ -74,10 +79,8 @@ def function_for(path: str) -> str | None:
     if path.startswith("/function/"):
         name = path.split("/")[2]
         return name if name in FUNCTIONS else None
-    for prefix, name in API_ROUTES:
-        if path == prefix or path.startswith(prefix + "/"):
-            return name
-    return None
+    matches = [(prefix, name) for prefix, name in API_ROUTES if path == prefix or path.startswith(prefix + "/")]
+    return max(matches, key=lambda m: len(m[0]))[1] if matches else None
 
 
 def create_app(web_dist: Path = WEB_DIST) -> flask.Flask:
