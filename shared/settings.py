@@ -120,7 +120,7 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"LOGCENTER_TIMEZONE {tz_name!r} is not an IANA zone name") from exc
         origins = tuple(
-            o.strip() for o in os.environ.get("LOGCENTER_CORS_ORIGINS", "*").split(",") if o.strip()
+            o.strip() for o in os.environ.get("LOGCENTER_CORS_ORIGINS", "").split(",") if o.strip()
         )
         return cls(
             database_url=database_url,
