@@ -24,7 +24,7 @@ _SHA = re.compile(r"(?:^|@)([0-9a-f]{7,40})$")
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
 _DEFAULT = re.compile(r"^\{\{\s*default\s*\}\}$")
 _CONTEXTS = ("os", "runtime", "browser", "device", "trace", "app", "culture")
-_FRAME_KEYS = (("filename", "file"), ("lineno", "line"), ("function", "function"), ("module", "module"),
+_FRAME_KEYS = (("filename", "file"), ("lineno", "line"), ("colno", "column"), ("function", "function"), ("module", "module"),
                ("context_line", "context_line"), ("in_app", "in_app"))
 
 
