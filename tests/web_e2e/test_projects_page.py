@@ -52,7 +52,7 @@ def test_register_copy_snippets_and_rotate(page, live_gateway):
     expect(row).to_contain_text(f"已启用(#{registered['sentry_id']})")  # the list reloaded
 
     panel.get_by_role("button", name="复制 DSN").click()
-    expect(panel.get_by_role("button", name="已复制")).to_be_visible()
+    expect(panel.locator(".dsn-row").get_by_role("button", name="已复制")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == registered["dsn"]
 
     snippet = panel.get_by_test_id("snippet")
@@ -63,7 +63,7 @@ def test_register_copy_snippets_and_rotate(page, live_gateway):
     expect(snippet).to_contain_text('import * as Sentry from "@sentry/browser";')
     expect(snippet).to_contain_text(f'dsn: "{registered["dsn"]}"')
     panel.get_by_role("button", name="复制代码").click()
-    expect(panel.get_by_role("button", name="已复制")).to_be_visible()
+    expect(panel.locator(".snippet").get_by_role("button", name="已复制")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == snippet.text_content()
 
     # 轮换密钥: asks first; afterwards the old DSN is refused and the new one works.
