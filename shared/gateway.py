@@ -20,7 +20,8 @@ from typing import Callable
 
 import flask
 
-from shared.http.errors import NotFound
+from shared.core.text import printable
+from shared.http.errors import ApiError, NotFound
 from shared.http.responses import error_response, json_response
 from shared.settings import get_settings
 
@@ -35,18 +36,30 @@ FUNCTIONS = {
     "stats": ("stats", "stats"),
     "pod-scanner": ("pod_scanner", "pod_scanner"),
     "retention": ("retention", "retention"),
+    "alerts": ("alerts", "alerts"),
+    "notify": ("notify", "notify"),
+    "projects": ("projects", "projects"),
+    "sentry": ("sentry", "sentry"),
     "releases": ("releases", "releases"),
 }
+# Longest path and path segment a request may name: what Linux allows (PATH_MAX, NAME_MAX).
+# Anything longer names no file and no route; asking the file system would raise.
+MAX_PATH = 4096
+MAX_SEGMENT = 255
 # API path prefix -> function (the same table the k8s ingress and DESIGN.md use)
 API_ROUTES = [
     ("/api/v1/logs/report", "report"),
     ("/api/v1/bugs", "bugs"),
-    ("/api/v1/projects", "bugs"),
+    ("/api/v1/projects", "projects"),
     ("/api/v1/tasks", "tasks"),
     ("/api/v1/dashboard", "stats"),
     ("/api/v1/retention", "retention"),
+    ("/api/v1/alerts", "alerts"),
     ("/api/v1/releases", "releases"),
     ("/api/v1/deploys", "releases"),
+    # Sentry SDKs post to /api/<sentry_id>/envelope/ and /store/: every /api path no longer
+    # prefix names. The longest matching prefix wins, as in a Kubernetes Ingress.
+    ("/api", "sentry"),
 ]
 
 log = logging.getLogger("logcenter.gateway")
@@ -77,10 +90,8 @@ def function_for(path: str) -> str | None:
     if path.startswith("/function/"):
         name = path.split("/")[2]
         return name if name in FUNCTIONS else None
-    for prefix, name in API_ROUTES:
-        if path == prefix or path.startswith(prefix + "/"):
-            return name
-    return None
+    matches = [(prefix, name) for prefix, name in API_ROUTES if path == prefix or path.startswith(prefix + "/")]
+    return max(matches, key=lambda m: len(m[0]))[1] if matches else None
 
 
 def create_app(web_dist: Path = WEB_DIST) -> flask.Flask:
@@ -90,6 +101,8 @@ def create_app(web_dist: Path = WEB_DIST) -> flask.Flask:
     @app.route("/<path:path>", methods=["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"])
     def route(path: str):
         request = flask.request
+        if not _plausible_path(request.path):
+            return error_response(NotFound(f"no route for {printable(request.path)}"))
         name = function_for(request.path)
         if name is not None:
             try:
@@ -108,9 +121,31 @@ def create_app(web_dist: Path = WEB_DIST) -> flask.Flask:
     def unrouted(_exc):  # noqa: ANN001, ANN202
         # Flask's <path:path> does not match a path holding a newline (%0A): such a request
         # never reaches route() and would get Flask's HTML 404 page.
-        return error_response(NotFound(f"no route for {flask.request.path!r}"))
+        return error_response(NotFound(f"no route for {printable(flask.request.path)}"))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):  # noqa: ANN001, ANN202
+        # Whatever escapes a handler is still a JSON answer, and the log line names the path
+        # escaped: Flask's own handler answers an HTML page and logs the raw path (NUL and all).
+        if isinstance(exc, ApiError):
+            return error_response(exc)
+        log.error("unhandled error in %s %s", flask.request.method, printable(flask.request.path),
+                  exc_info=exc)
+        error = ApiError("internal error; the server log has details")
+        error.status, error.code = 500, "internal_error"
+        return error_response(error)
 
     return app
+
+
+def _plausible_path(path: str) -> bool:
+    """A path that could name a file or a route: no control characters (a NUL makes every
+    file-system call raise), no segment longer than a file name can be, not longer than a path."""
+    if len(path.encode("utf-8", "surrogatepass")) > MAX_PATH:
+        return False
+    if any(not ch.isprintable() for ch in path):
+        return False
+    return all(len(segment.encode("utf-8", "surrogatepass")) <= MAX_SEGMENT for segment in path.split("/"))
 
 
 def _static(web_dist: Path, path: str) -> flask.Response:
@@ -118,8 +153,12 @@ def _static(web_dist: Path, path: str) -> flask.Response:
     if not index.exists():
         return json_response({"message": "the dashboard is not built; run `make web` (make dev does)",
                               "api": [p for p, _ in API_ROUTES]})
-    candidate = (web_dist / path).resolve()
-    if path and candidate.is_file() and web_dist.resolve() in candidate.parents:
+    try:
+        candidate = (web_dist / path).resolve()
+        is_file = candidate.is_file()
+    except (OSError, ValueError):  # a name the file system refuses (too long for it, a loop)
+        return error_response(NotFound(f"no file {printable(path)}"))
+    if path and is_file and web_dist.resolve() in candidate.parents:
         response = flask.send_file(candidate)
         if "/assets/" in f"/{path}":
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
@@ -152,6 +191,10 @@ def main(argv: list[str] | None = None) -> None:
     from shared.db.engine import get_engine
 
     get_engine()  # create or upgrade the schema before the first request
+    from shared.alerts.worker import NotifyWorker
+
+    # Alerts: delivered from a background thread, poked by reports and sweeping on an interval.
+    NotifyWorker(get_settings().notify_sweep_seconds, f"http://{args.host}:{args.port}").start()
     log.info("Log Center on http://%s:%d/ (database: %s)", args.host, args.port,
              get_settings().database_url.split("@")[-1])
     from werkzeug.serving import run_simple

@@ -20,13 +20,20 @@ def iso(dt: datetime | None) -> str | None:
 
 
 def parse_iso(value: str) -> datetime:
-    """ISO 8601 with an offset or Z (naive means UTC), returned as naive UTC."""
+    """ISO 8601 with an offset or Z (naive means UTC), returned as naive UTC.
+
+    Anything that is not such a time raises ValueError, including a time whose UTC instant
+    falls outside years 1-9999 (`0001-01-01T00:00:00+23:59`): Python raises OverflowError
+    for that, which callers must not have to know about."""
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError(f"{value!r} is outside years 1-9999 in UTC") from None
     return dt
 
 

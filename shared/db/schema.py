@@ -15,8 +15,10 @@ from sqlalchemy.exc import DBAPIError
 #   4: fingerprints encoded as a JSON array (shared/core/fingerprint.py), old rows re-keyed
 #   5: occurrences, event ids, projects, errorlog.first_version
 #   6: retention_run
-#   7: releases and deploys (release, release_environment, release_bug, deploy), backfilled
-SCHEMA_VERSION = "7"
+#   7: errorlog.search_text (generated) and its trigram index replace the two-column one
+#   8: alerts (alert_rule, alert_delivery, alert_throttle, alert_spike)
+#   9: releases and deploys (release, release_environment, release_bug, deploy), backfilled
+SCHEMA_VERSION = "9"
 
 
 def _schema_version(conn: Connection) -> str | None:

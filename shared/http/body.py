@@ -12,7 +12,7 @@ import flask
 
 from shared.http import errors
 
-_JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
+_JSON_TYPE = re.compile(r"application/([a-z0-9.+-]*\+)?json")
 
 
 def _reject_constant(name: str) -> Any:
@@ -54,9 +54,13 @@ def read_body(request: flask.Request, limit: int) -> bytes:
 
 def read_json(request: flask.Request, limit: int) -> Any:
     mimetype = (request.mimetype or "").lower()
-    if not _JSON_TYPE.match(mimetype):
+    if not _JSON_TYPE.fullmatch(mimetype):
         raise errors.UnsupportedMediaType("send Content-Type: application/json")
-    raw = read_body(request, limit)
+    return parse_json(read_body(request, limit))
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON from bytes (UTF-8, no NaN/Infinity), or InvalidJson saying what is wrong."""
     if not raw.strip():
         raise errors.InvalidJson("the body is empty; a JSON object is expected")
     try:

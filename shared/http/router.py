@@ -17,6 +17,7 @@ import flask
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from shared.core.text import printable
 from shared.http import errors
 from shared.http.auth import authenticate
 from shared.http.body import read_json
@@ -59,7 +60,7 @@ class _Route:
 
 def _compile(path: str) -> re.Pattern[str]:
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path.rstrip("/") or "/")
-    return re.compile(f"^{regex}$")
+    return re.compile(regex)  # used with fullmatch: `$` would also match before a final \n
 
 
 class Router:
@@ -73,7 +74,7 @@ class Router:
         _json_not_found_page()
 
     def route(self, method: str, *paths: str, auth: str | None = "api") -> Callable[[Handler], Handler]:
-        """Register a handler; `auth` is "api", "ingest" or None (open)."""
+        """Register a handler; `auth` is "api", "ingest", "any" (either) or None (open)."""
 
         def register(handler: Handler) -> Handler:
             for path in paths:
@@ -95,13 +96,13 @@ class Router:
             if exc.connection_invalidated or _is_connection_error(exc):
                 response = _unavailable(exc, settings)
             else:
-                log.exception("database error in %s %s", request.method, request.path)
+                log.exception("database error in %s %s", request.method, printable(request.path))
                 response = error_response(_internal())
         except Exception as exc:  # noqa: BLE001 - the contract is a JSON body, never an HTML 500
             if _is_raw_connection_failure(exc):
                 response = _unavailable(exc, settings)
             else:
-                log.exception("unhandled error in %s %s", request.method, request.path)
+                log.exception("unhandled error in %s %s", request.method, printable(request.path))
                 response = error_response(_internal())
         _skip_unbounded_drain(request, settings)
         return with_cors(response, request, settings)
@@ -116,7 +117,7 @@ class Router:
             return self._ready()
         allowed = []
         for route in self.routes:
-            match = route.pattern.match(path)
+            match = route.pattern.fullmatch(path)
             if not match:
                 continue
             if route.method != request.method and not (request.method == "HEAD" and route.method == "GET"):
@@ -127,7 +128,7 @@ class Router:
             return result if isinstance(result, flask.Response) else json_response(*_as_tuple(result))
         if allowed:
             raise errors.MethodNotAllowed(sorted(set(allowed)) + ["OPTIONS"])
-        raise errors.NotFound(f"no route for {request.path}")
+        raise errors.NotFound(f"no route for {printable(request.path)}")
 
     def _ready(self) -> flask.Response:
         self.ready_check()
@@ -159,7 +160,7 @@ def _json_not_found_page() -> None:
 
     register = functions_framework.errorhandler
     if flask.has_app_context() and getattr(register, "__self__", None) is flask.current_app._get_current_object():
-        register(404)(lambda _exc: error_response(errors.NotFound(f"no route for {flask.request.path!r}")))
+        register(404)(lambda _exc: error_response(errors.NotFound(f"no route for {printable(flask.request.path)}")))
 
 
 def _as_tuple(result: Any) -> tuple[Any, int]:

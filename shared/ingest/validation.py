@@ -109,7 +109,7 @@ def validate_report(payload: Any) -> Report:
         c.fail("project_id", "required")
     elif not isinstance(project_id, str):
         c.fail("project_id", "must be a string")
-    elif not _PROJECT_ID.match(project_id):
+    elif not _PROJECT_ID.fullmatch(project_id):  # not match(): `$` also matches before a final \n
         c.fail("project_id", f"must match {limits.PROJECT_ID_PATTERN}")
 
     source = payload.get("source", "runtime")
@@ -194,7 +194,7 @@ def _timestamp(value: Any, c: _Checker) -> datetime | None:
         try:
             dt = parse_iso(value)
         except ValueError:
-            c.fail("timestamp", "must be an ISO 8601 date-time")
+            c.fail("timestamp", "must be an ISO 8601 date-time between years 1 and 9999 in UTC")
             return None
         return dt
     c.fail("timestamp", "must be an ISO 8601 date-time string")

@@ -285,11 +285,11 @@ def test_existing_bugs_get_releases_when_the_database_is_upgraded(send, releases
     crash["version"] = "1.0"
     send(crash)
     send(runtime(project="plain"))  # no version: no release
-    # What a schema-6 database is: the same tables, without the release tables.
+    # What a schema-8 database is: the same tables, without the release tables.
     with get_engine().begin() as conn:
         for table in ("release_bug", "release_environment", "deploy", "release"):
             conn.execute(text(f"DROP TABLE {table}"))
-        conn.execute(text("UPDATE logcenter_meta SET value = '6' WHERE name = 'schema_version'"))
+        conn.execute(text("UPDATE logcenter_meta SET value = '8' WHERE name = 'schema_version'"))
     dispose_engines()
     listed = get(releases, "/api/v1/releases")
     assert {r["version"]: r["counts"] for r in listed["items"]} == {

@@ -51,7 +51,7 @@ def _project_map(raw: str) -> dict[str, str]:
         label, project = label.strip(), project.strip()
         if not sep or not label or not project:
             raise ConfigError("PROJECT_MAP looks like label-value=project_id,other=project2")
-        if not _PROJECT_ID.match(project):
+        if not _PROJECT_ID.fullmatch(project):
             raise ConfigError(f"PROJECT_MAP: {project!r} is not a valid project_id")
         mapping[label] = project
     return mapping
@@ -87,7 +87,7 @@ class ScanConfig:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"LOG_CENTER_URL must start with http:// or https://, got {url!r}")
         default_project = env.get("DEFAULT_PROJECT", "").strip() or None
-        if default_project and not _PROJECT_ID.match(default_project):
+        if default_project and not _PROJECT_ID.fullmatch(default_project):
             raise ConfigError(f"DEFAULT_PROJECT {default_project!r} is not a valid project_id")
         return cls(
             namespaces=namespaces,
