@@ -83,6 +83,18 @@ export interface ProjectSummary {
 export interface ProjectList {
   items: ProjectSummary[];
   total: number;
+  /** Set by a server that pages the list (then `items` is one page of `total`). */
+  page?: number;
+  page_size?: number;
+}
+
+export interface ProjectListParams {
+  source?: Source | string;
+  /** A substring of the project id. */
+  q?: string;
+  page?: number;
+  page_size?: number;
+  sort?: string;
 }
 
 export interface DashboardStats {
@@ -298,8 +310,8 @@ export function getBug(id: number | string): Promise<BugDetail> {
   return request<BugDetail>(`/api/v1/bugs/${encodeURIComponent(String(id))}`);
 }
 
-export function getProjects(): Promise<ProjectList> {
-  return request<ProjectList>('/api/v1/projects');
+export function getProjects(params: ProjectListParams = {}): Promise<ProjectList> {
+  return request<ProjectList>('/api/v1/projects', {}, params);
 }
 
 export function getStats(params: StatsParams = {}): Promise<DashboardStats> {
