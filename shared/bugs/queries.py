@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from shared.bugs.serialize import bug_dict, history_dict
@@ -34,10 +34,10 @@ def apply_filters(stmt: Select, *, project_id: list[str] | None = None, source: 
         if values:
             stmt = stmt.where(getattr(model, column).in_(values))
     if q:
-        # The whole pattern is one parameter so PostgreSQL can plan it against the trigram index.
+        # The whole pattern is one parameter so PostgreSQL can plan it against the trigram
+        # index; the database folds it with the same lower() that built search_text.
         pattern = "%" + q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-        stmt = stmt.where(or_(ErrorLog.error_type.ilike(pattern, escape="/"),
-                              ErrorLog.error_message.ilike(pattern, escape="/")))
+        stmt = stmt.where(ErrorLog.search_text.like(func.lower(pattern), escape="/"))
     return stmt
 
 

@@ -20,3 +20,4 @@ MAX_PROJECT_QUERY = 64             # chars of the projects `q` search (a project
 MAX_PENDING_LIMIT = 100
 MAX_QUERY_TEXT = 200          # chars of the bugs `q` search
 SEARCH_COUNT_CAP = 1000       # a text search counts its matches up to here (`total_capped`)
+SEARCH_TEXT_CHARS = 1000      # chars of a message that `q` searches (with the whole error type)

@@ -74,8 +74,15 @@ def _add_missing_columns(conn: Connection, table, present: set[str]) -> list[str
         if column.name in present:
             continue
         ddl_type = column.type.compile(conn.dialect)
-        default = column.server_default.arg if column.server_default is not None else None
-        clause = f" DEFAULT '{default}'" if default is not None else ""
+        if column.computed is not None:
+            # SQLite adds only VIRTUAL generated columns to an existing table; PostgreSQL
+            # (before 18) only STORED ones. Either way the database keeps it current.
+            kind = "STORED" if conn.dialect.name == "postgresql" else "VIRTUAL"
+            clause = f" GENERATED ALWAYS AS ({column.computed.sqltext}) {kind}"
+        elif column.server_default is not None:
+            clause = f" DEFAULT '{column.server_default.arg}'"
+        else:
+            clause = ""
         exists = " IF NOT EXISTS" if conn.dialect.name == "postgresql" else ""
         conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN{exists} {column.name} {ddl_type}{clause}"))
         added.append(column.name)
@@ -120,6 +127,8 @@ def _rebuild_sqlite_errorlog(conn: Connection, columns: dict) -> None:
     ErrorLog.__table__.create(conn)
     copied = []
     for column in ErrorLog.__table__.columns:
+        if column.computed is not None:
+            continue  # the database fills it
         if column.name not in columns:
             source = _time_source(column.name, columns)
             if source:
@@ -207,17 +216,22 @@ def _ensure_indexes(conn: Connection) -> None:
         for index in table.indexes:
             if index.name not in existing:
                 index.create(conn, checkfirst=True)
-        if table.name == "errorlog" and conn.dialect.name == "postgresql" and "ix_errorlog_search_trgm" not in existing:
+        if table.name == "errorlog" and conn.dialect.name == "postgresql" and _SEARCH_INDEX not in existing:
             _ensure_search_index(conn)
 
 
+_SEARCH_INDEX = "ix_errorlog_search_text_trgm"
+
+
 def _ensure_search_index(conn: Connection) -> None:
-    """Trigram index for the `q` search (ILIKE '%…%'); without pg_trgm, search still works, slower."""
+    """Trigram index for the `q` search (LIKE '%…%' on search_text); without pg_trgm, search
+    still works, slower. Schema 6 and older indexed the two raw columns: that one goes."""
+    conn.execute(text("DROP INDEX IF EXISTS ix_errorlog_search_trgm"))
     try:
         with conn.begin_nested():
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-            conn.execute(text("CREATE INDEX IF NOT EXISTS ix_errorlog_search_trgm ON errorlog "
-                              "USING gin (error_type gin_trgm_ops, error_message gin_trgm_ops)"))
+            conn.execute(text(f"CREATE INDEX IF NOT EXISTS {_SEARCH_INDEX} ON errorlog "
+                              "USING gin (search_text gin_trgm_ops)"))
     except DBAPIError as exc:
         log.warning("no trigram index for text search (pg_trgm unavailable: %s); searches scan the table",
                     type(exc.orig).__name__)

@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Computed, Date, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from shared.core.limits import SEARCH_TEXT_CHARS
+
+# The expression behind errorlog.search_text; both databases evaluate it the same way for
+# ASCII (SQLite's lower() folds only ASCII, as its LIKE did before).
+SEARCH_TEXT_SQL = f"lower(error_type || ' ' || coalesce(substr(error_message, 1, {SEARCH_TEXT_CHARS}), ''))"
 
 
 class JsonText(TypeDecorator):
@@ -78,6 +84,12 @@ class ErrorLog(Base):
     reopened_from: Mapped[str | None] = mapped_column(String(20))
     # The version of the bug's first report; never changed afterwards (releases).
     first_version: Mapped[str | None] = mapped_column(String(64))
+    # What `q` searches: type and message folded to lower case once, when the row is
+    # written, so a search is a case-sensitive LIKE over one column (one trigram index, no
+    # OR of two index scans) instead of ILIKE lower-casing two columns per row it reads —
+    # at a million bugs that per-row folding was most of a search's time (docs/benchmarks.md).
+    # Only the first SEARCH_TEXT_CHARS of a message are searchable. Never loaded by the ORM.
+    search_text: Mapped[str | None] = mapped_column(Text, Computed(SEARCH_TEXT_SQL, persisted=True), deferred=True)
 
     # Each sort order of the bug list has an index ending in id, so a page is an index
     # scan and a deep page an index-only one (shared/bugs/queries.py pages by id first).

@@ -15,7 +15,8 @@ from sqlalchemy.exc import DBAPIError
 #   4: fingerprints encoded as a JSON array (shared/core/fingerprint.py), old rows re-keyed
 #   5: occurrences, event ids, projects, errorlog.first_version
 #   6: retention_run
-SCHEMA_VERSION = "6"
+#   7: errorlog.search_text (generated) and its trigram index replace the two-column one
+SCHEMA_VERSION = "7"
 
 
 def _schema_version(conn: Connection) -> str | None:

@@ -130,3 +130,18 @@ def test_search_escapes_wildcards_and_caps_its_count(send, bugs, monkeypatch):
     body = bugs.get("/api/v1/bugs?q=disk&page_size=2").get_json()
     assert (body["total"], body["total_capped"], len(body["items"])) == (3, True, 2)
     assert "total_capped" not in bugs.get("/api/v1/bugs?q=1000").get_json()
+
+
+def test_search_is_case_insensitive_over_type_and_message_and_ignores_other_fields(send, bugs):
+    from shared.core import limits
+
+    send(runtime(project="cs", line=1, type_="PaymentTimeoutError", message="gateway slow"))
+    send(runtime(project="cs", line=2, message="Payment DECLINED by bank"))
+    send(runtime(project="cs", line=3, message="x" * limits.SEARCH_TEXT_CHARS + " needle past the limit"))
+    send(runtime(project="cs", line=4, message="nothing here", file_path="app/payment.py"))
+    found = lambda q: {b["error_message"][:20] for b in bugs.get(f"/api/v1/bugs?q={q}&project_id=cs")  # noqa: E731
+                       .get_json()["items"]}
+    assert found("payment") == found("PAYMENT") == {"gateway slow", "Payment DECLINED by "}
+    assert found("timeouterror declined") == set()  # one term, not words
+    assert found("declined by") == {"Payment DECLINED by "}
+    assert found("needle") == set()  # past SEARCH_TEXT_CHARS: documented, not searched

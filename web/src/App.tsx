@@ -2,6 +2,7 @@ import { getConfig } from './api';
 import BugDetailPage from './pages/BugDetail';
 import BugList from './pages/BugList';
 import Dashboard from './pages/Dashboard';
+import Projects from './pages/Projects';
 import Settings from './pages/Settings';
 import { Link, matchRoute, useLocation } from './router';
 
@@ -22,6 +23,9 @@ export default function App() {
           <Link to="/bugs" className={route.name === 'bugs' || route.name === 'bug' ? 'active' : undefined}>
             缺陷列表
           </Link>
+          <Link to="/projects" className={route.name === 'projects' ? 'active' : undefined}>
+            项目
+          </Link>
           <Link to="/settings" className={route.name === 'settings' ? 'active' : undefined}>
             设置
           </Link>
@@ -33,6 +37,7 @@ export default function App() {
         {route.name === 'bugs' ? <BugList /> : null}
         {route.name === 'bug' ? <BugDetailPage key={route.id} id={route.id} /> : null}
         {route.name === 'settings' ? <Settings /> : null}
+        {route.name === 'projects' ? <Projects /> : null}
         {route.name === 'not-found' ? (
           <div className="page">
             <div className="state state-error" role="alert">

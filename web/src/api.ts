@@ -75,6 +75,9 @@ export interface ProjectSummary {
   open_count: number;
   occurrence_count: number;
   last_seen_at: string | null;
+  /** Set once the project is registered for Sentry SDKs. */
+  sentry_id?: number | null;
+  dsn?: string | null;
 }
 
 /** One page of projects; `total` counts every project (a client can make tens of thousands). */
@@ -363,4 +366,75 @@ export function getRetention(): Promise<RetentionStatus> {
 /** Count what a retention run would remove now (changes nothing). */
 export function dryRunRetention(): Promise<RetentionRun> {
   return request<RetentionRun>('/api/v1/retention/run', { method: 'POST' }, { dry_run: 'true' });
+}
+
+// ------------------------------------------------------------------ occurrences
+
+/** One counted report of a bug, as it was sent (DESIGN.md "Occurrences"). */
+export interface Occurrence {
+  id: number;
+  seq: number;
+  created_at: string;
+  level?: Level | string | null;
+  message?: string | null;
+  environment?: string | null;
+  version?: string | null;
+  commit_hash?: string | null;
+  reported_at?: string | null;
+  event_id?: string | null;
+  context: Record<string, unknown>;
+  stack_trace?: string | StackFrame[] | null;
+}
+
+export interface OccurrencePage {
+  items: Occurrence[];
+  total: number;
+  page: number;
+  page_size: number;
+}
+
+export function getOccurrences(bugId: number | string, page = 1, pageSize = 10): Promise<OccurrencePage> {
+  return request<OccurrencePage>(
+    `/api/v1/bugs/${encodeURIComponent(String(bugId))}/occurrences`,
+    {},
+    { page, page_size: pageSize },
+  );
+}
+
+// ------------------------------------------------------------------ projects (Sentry DSNs)
+
+/** A project registered for Sentry SDKs (DESIGN.md "Projects and DSNs"). */
+export interface RegisteredProject {
+  project_id: string;
+  sentry_id: number;
+  public_key: string;
+  dsn: string;
+  repository?: string | null;
+  created_at?: string | null;
+  bug_count?: number;
+  open_count?: number;
+  occurrence_count?: number;
+  last_seen_at?: string | null;
+}
+
+export function getProject(projectId: string): Promise<RegisteredProject> {
+  return request<RegisteredProject>(`/api/v1/projects/${encodeURIComponent(projectId)}`);
+}
+
+/** Register a project for SDKs (201 new, 200 when it already exists: unchanged). */
+export function registerProject(projectId: string, repository?: string): Promise<RegisteredProject> {
+  const body: Record<string, string> = { project_id: projectId };
+  if (repository) body.repository = repository;
+  return request<RegisteredProject>('/api/v1/projects', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+/** A new public key; the old DSN is refused from then on. */
+export function rotateProjectKey(projectId: string): Promise<RegisteredProject> {
+  return request<RegisteredProject>(`/api/v1/projects/${encodeURIComponent(projectId)}/rotate-key`, {
+    method: 'POST',
+  });
 }

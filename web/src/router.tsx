@@ -66,6 +66,7 @@ export type Route =
   | { name: 'bugs' }
   | { name: 'bug'; id: string }
   | { name: 'settings' }
+  | { name: 'projects' }
   | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
@@ -73,6 +74,7 @@ export function matchRoute(pathname: string): Route {
   if (path === '/') return { name: 'dashboard' };
   if (path === '/bugs') return { name: 'bugs' };
   if (path === '/settings') return { name: 'settings' };
+  if (path === '/projects') return { name: 'projects' };
   const m = /^\/bugs\/(\d+)$/.exec(path);
   if (m) return { name: 'bug', id: m[1] };
   return { name: 'not-found' };

@@ -146,3 +146,26 @@ def test_schema_4_gains_the_wave_two_tables_and_columns_keeping_every_row(db_url
     assert again["id"] == bug_id and again["occurrence_count"] == 2
     detail = function_client("bugs").get(f"/api/v1/bugs/{bug_id}").get_json()
     assert detail["first_version"] is None  # unknown for a bug first seen before schema 5
+
+
+def test_schema_6_gains_the_search_column_and_old_rows_are_searchable(db_url, function_client):
+    report = function_client("report")
+    bug_id = report.post("/api/v1/logs/report", json=runtime(project="s6", message="Quota Exceeded")).get_json()["id"]
+    with get_engine().begin() as conn:  # what schema 6 had: no search_text
+        if get_engine().dialect.name == "postgresql":
+            conn.execute(text("DROP INDEX IF EXISTS ix_errorlog_search_text_trgm"))
+            conn.execute(text("CREATE INDEX ix_errorlog_search_trgm ON errorlog "
+                              "USING gin (error_type gin_trgm_ops, error_message gin_trgm_ops)"))
+        conn.execute(text("ALTER TABLE errorlog DROP COLUMN search_text"))
+        conn.execute(text("UPDATE logcenter_meta SET value = '6' WHERE name = 'schema_version'"))
+    for _ in range(2):
+        dispose_engines()
+        get_engine()
+        assert "search_text" in columns(db_url)
+    if get_engine().dialect.name == "postgresql":
+        names = {i["name"] for i in inspect(get_engine()).get_indexes("errorlog")}
+        assert "ix_errorlog_search_text_trgm" in names and "ix_errorlog_search_trgm" not in names
+    bugs = function_client("bugs")
+    assert [b["id"] for b in bugs.get("/api/v1/bugs?q=quota exceeded").get_json()["items"]] == [bug_id]
+    other = report.post("/api/v1/logs/report", json=runtime(project="s6", line=9, message="QUOTA again")).get_json()
+    assert {b["id"] for b in bugs.get("/api/v1/bugs?q=Quota").get_json()["items"]} == {bug_id, other["id"]}

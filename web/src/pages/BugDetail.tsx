@@ -13,7 +13,10 @@ import {
   statusLabel,
 } from '../format';
 import { Link } from '../router';
+import { Frames, SdkDetails } from '../components/SdkEvent';
+import { hasFrames, sentryContext, traceEntries } from '../sdkEvent';
 import { useAsync } from '../useAsync';
+import BugOccurrences from './BugOccurrences';
 
 export default function BugDetailPage({ id }: { id: string }) {
   const [state, reload] = useAsync(() => getBug(id), id);
@@ -30,7 +33,11 @@ export default function BugDetailPage({ id }: { id: string }) {
       ) : !bug ? (
         <Loading what="缺陷详情" />
       ) : (
-        <BugView bug={bug} onChange={setUpdated} />
+        <BugView
+          bug={bug}
+          onChange={setUpdated}
+          occurrences={<BugOccurrences bugId={bug.id} occurrenceCount={bug.occurrence_count} />}
+        />
       )}
     </div>
   );
@@ -45,9 +52,20 @@ function Field({ label, children, testId }: { label: string; children: ReactNode
   );
 }
 
-export function BugView({ bug, onChange }: { bug: Bug; onChange: (bug: Bug) => void }) {
+export function BugView({
+  bug,
+  onChange,
+  occurrences,
+}: {
+  bug: Bug;
+  onChange: (bug: Bug) => void;
+  /** The 最近发生 panel (it loads on its own), shown before the status history. */
+  occurrences?: ReactNode;
+}) {
   const ctx = bug.context ?? {};
-  const trace = stackTraceText(bug.stack_trace);
+  const entries = traceEntries(bug.stack_trace);
+  const trace = hasFrames(entries) ? '' : stackTraceText(bug.stack_trace);
+  const sentry = sentryContext(ctx);
   return (
     <>
       <div className="detail-header">
@@ -94,10 +112,22 @@ export function BugView({ bug, onChange }: { bug: Bug; onChange: (bug: Bug) => v
 
       <RepairPanel bug={bug} onChange={onChange} />
 
-      {trace ? (
+      {hasFrames(entries) ? (
+        <section className="panel">
+          <h2>堆栈</h2>
+          <Frames entries={entries} />
+        </section>
+      ) : trace ? (
         <section className="panel">
           <h2>堆栈</h2>
           <pre className="code stack-trace">{trace}</pre>
+        </section>
+      ) : null}
+
+      {sentry ? (
+        <section className="panel sdk-event">
+          <h2>SDK 事件(最近一次)</h2>
+          <SdkDetails sentry={sentry} />
         </section>
       ) : null}
 
@@ -109,6 +139,8 @@ export function BugView({ bug, onChange }: { bug: Bug; onChange: (bug: Bug) => v
           <div className="state state-empty">没有上下文。</div>
         )}
       </section>
+
+      {occurrences}
 
       <section className="panel">
         <h2>状态历史</h2>

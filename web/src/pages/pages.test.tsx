@@ -150,6 +150,25 @@ describe('BugView', () => {
     expect(screen.getAllByText('javascript:alert(1)').length).toBeGreaterThan(0);
   });
 
+  it('an SDK bug: frames with their source lines, and the tags and request of its event', () => {
+    const sdkBug = bug({
+      stack_trace: [
+        { file: 'shop/cart.py', line: 12, function: 'total', pre_context: ['def total(cart):'], context_line: '    return cart[0]', in_app: true },
+      ],
+      context: { sentry: { platform: 'python', tags: { region: 'cn' }, request: { url: 'https://a.example/x', method: 'GET' } } },
+    });
+    render(<BugView bug={sdkBug} onChange={() => {}} occurrences={<p>OCCURRENCES</p>} />);
+    const line = document.querySelector('.frame .context-line')!;
+    expect(line.textContent).toBe('12    return cart[0]');
+    expect(document.querySelector('.frame .code-row .lineno')!.textContent).toBe('11');
+    expect(screen.getByTestId('sdk-details').textContent).toContain('region');
+    expect(screen.getByTestId('sdk-details').textContent).toContain('GET https://a.example/x');
+    // the 最近发生 slot sits before the status history
+    const order = [...document.querySelectorAll('h2')].map((h) => h.textContent);
+    expect(screen.getByText('OCCURRENCES').compareDocumentPosition(screen.getByText('状态历史')) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(order).toContain('SDK 事件(最近一次)');
+  });
+
   it('触发修复 PATCHes PENDING_FIX and shows the new state', async () => {
     const onChange = vi.fn();
     fetchMock.mockResolvedValueOnce(json({ ...bug(), status: 'PENDING_FIX' }));
