@@ -36,6 +36,8 @@ FUNCTIONS = {
     "stats": ("stats", "stats"),
     "pod-scanner": ("pod_scanner", "pod_scanner"),
     "retention": ("retention", "retention"),
+    "projects": ("projects", "projects"),
+    "sentry": ("sentry", "sentry"),
 }
 # Longest path and path segment a request may name: what Linux allows (PATH_MAX, NAME_MAX).
 # Anything longer names no file and no route; asking the file system would raise.
@@ -45,10 +47,13 @@ MAX_SEGMENT = 255
 API_ROUTES = [
     ("/api/v1/logs/report", "report"),
     ("/api/v1/bugs", "bugs"),
-    ("/api/v1/projects", "bugs"),
+    ("/api/v1/projects", "projects"),
     ("/api/v1/tasks", "tasks"),
     ("/api/v1/dashboard", "stats"),
     ("/api/v1/retention", "retention"),
+    # Sentry SDKs post to /api/<sentry_id>/envelope/ and /store/: every /api path no longer
+    # prefix names. The longest matching prefix wins, as in a Kubernetes Ingress.
+    ("/api", "sentry"),
 ]
 
 log = logging.getLogger("logcenter.gateway")
@@ -79,10 +84,8 @@ def function_for(path: str) -> str | None:
     if path.startswith("/function/"):
         name = path.split("/")[2]
         return name if name in FUNCTIONS else None
-    for prefix, name in API_ROUTES:
-        if path == prefix or path.startswith(prefix + "/"):
-            return name
-    return None
+    matches = [(prefix, name) for prefix, name in API_ROUTES if path == prefix or path.startswith(prefix + "/")]
+    return max(matches, key=lambda m: len(m[0]))[1] if matches else None
 
 
 def create_app(web_dist: Path = WEB_DIST) -> flask.Flask:

@@ -71,6 +71,26 @@ def test_every_route_matches_the_spec(api):
     api("GET", "/api/v1/retention", 200)
     api("GET", "/_/health", 200)
 
+    shop = api("POST", "/api/v1/projects", 201, json={"project_id": "shop", "repository": "team/shop"}).json()
+    api("POST", "/api/v1/projects", 200, json={"project_id": "shop"})
+    api("POST", "/api/v1/projects", 422, json={"project_id": "no spaces"})
+    api("GET", "/api/v1/projects/shop", 200)
+    api("GET", "/api/v1/projects/rtc_backend", 200)
+    api("GET", "/api/v1/projects/nobody", 404)
+    shop = api("POST", "/api/v1/projects/shop/rotate-key", 200).json()
+    api("POST", "/api/v1/projects/nobody/rotate-key", 404)
+    envelope = b'{}\n{"type":"event"}\n{"message":"hi"}\n'
+    sentry_path = f"/api/{shop['sentry_id']}"
+    headers = {"Content-Type": "application/x-sentry-envelope"}
+    api("POST", f"{sentry_path}/envelope/?sentry_key={shop['public_key']}", 200, data=envelope, headers=headers)
+    api("POST", f"{sentry_path}/envelope/?sentry_key={shop['public_key']}", 400, data=b"nope", headers=headers)
+    api("POST", f"{sentry_path}/envelope/", 401, data=envelope, headers=headers)
+    api("POST", f"{sentry_path}/envelope/?sentry_key={'0' * 32}", 403, data=envelope, headers=headers)
+    api("OPTIONS", f"{sentry_path}/envelope/", 204, headers={"Origin": "https://app.example",
+                                                             "Access-Control-Request-Method": "POST"})
+    api("POST", f"{sentry_path}/store/?sentry_key={shop['public_key']}", 200, json={"message": "hi"})
+    api("OPTIONS", f"{sentry_path}/store/", 204)
+
     operations = {(m, p) for m, p, _ in api.checked}
     assert len(operations) >= 10
 
@@ -79,7 +99,9 @@ def test_spec_lists_every_route_the_functions_serve():
     paths = set(yaml.safe_load(SPEC_PATH.read_text())["paths"])
     assert paths >= {"/api/v1/logs/report", "/api/v1/bugs", "/api/v1/bugs/{id}", "/api/v1/bugs/{id}/status", "/api/v1/bugs/{id}/occurrences",
                      "/api/v1/projects", "/api/v1/tasks/pending", "/api/v1/tasks/{id}/claim",
-                     "/api/v1/dashboard/stats", "/api/v1/retention", "/api/v1/retention/run"}
+                     "/api/v1/dashboard/stats", "/api/v1/retention", "/api/v1/retention/run",
+                     "/api/v1/projects/{project_id}", "/api/v1/projects/{project_id}/rotate-key",
+                     "/api/{sentry_id}/envelope/", "/api/{sentry_id}/store/"}
 
 
 def test_the_check_catches_a_response_that_breaks_the_spec(live_gateway):

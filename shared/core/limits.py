@@ -21,3 +21,11 @@ MAX_PENDING_LIMIT = 100
 MAX_QUERY_TEXT = 200          # chars of the bugs `q` search
 SEARCH_COUNT_CAP = 1000       # a text search counts its matches up to here (`total_capped`)
 SEARCH_TEXT_CHARS = 1000      # chars of a message that `q` searches (with the whole error type)
+# Sentry-compatible ingest (DESIGN.md): what an SDK may send in one request.
+SENTRY_MAX_ENVELOPE = 20 * 1024 * 1024   # bytes of one envelope/store body, sent or inflated; larger is a 413
+SENTRY_MAX_EVENT = 1024 * 1024           # bytes of one event item; larger is a 413
+SENTRY_MAX_BREADCRUMBS = 20              # the newest kept in context.sentry
+SENTRY_MAX_FINGERPRINT_PARTS = 32        # more is a 422
+SENTRY_MAX_FINGERPRINT_PART = 200        # chars of one part; truncated
+SENTRY_CONTEXT_LINES = 5                 # pre/post context lines kept per frame
+SENTRY_MAX_CONTEXT_DEPTH = 12            # deeper values in context.sentry become "[…]"

@@ -119,3 +119,41 @@ def test_report_function_never_loads_the_orm_or_migrations(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                          check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+# shared/sentry: everything but `projects` is on the sentry function's hot path.
+SENTRY_HOT = sorted(m for m in MODULES if m.startswith("shared.sentry") and m != "shared.sentry.projects")
+
+
+@pytest.mark.parametrize("module", SENTRY_HOT)
+def test_the_sentry_hot_path_never_imports_the_orm(module):
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not {m for m in imported if m.startswith(("sqlalchemy.orm", "shared.db.models", "shared.bugs"))}, module
+    assert "shared.sentry.projects" not in _imports(MODULES[module])
+
+
+def test_sentry_function_never_loads_the_orm_or_migrations(tmp_path):
+    """Like the report function: an envelope on a database at the current schema loads
+    neither the ORM nor the migrations."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'lc.db'}", "PATH": "/usr/bin:/bin",
+           "LOGCENTER_SECRETS_DIR": "/nonexistent"}
+    setup = ("from shared.db.engine import get_engine\n"
+             "from sqlalchemy import text\n"
+             "with get_engine().begin() as c:\n"
+             "    c.execute(text(\"INSERT INTO project (id, project_id, public_key, created_at) "
+             "VALUES (1, 'p', '" + "a" * 32 + "', '2026-01-01 00:00:00')\"))\n")
+    subprocess.run([sys.executable, "-c", setup], cwd=ROOT, env=env, check=True)
+    code = (
+        "import json, sys, functions_framework\n"
+        "app = functions_framework.create_app('sentry', 'functions/sentry/main.py')\n"
+        "body = b'{}\\n{\"type\":\"event\"}\\n{\"message\":\"hi\"}\\n'\n"
+        "r = app.test_client().post('/api/1/envelope/?sentry_key=" + "a" * 32 + "', data=body)\n"
+        "assert r.status_code == 200, r.get_data()\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('sqlalchemy.orm', 'shared.db.models',"
+        " 'shared.db.migrations', 'kubernetes', 'brotli')))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
