@@ -30,8 +30,11 @@ dev: venv web
 services:
 	bash scripts/ensure-postgres.sh
 
+## make browser: what the browser tests need: Debian's Chromium, and the npm packages of the
+## page that reports with the real @sentry/browser (bundled by esbuild in tests/web_e2e).
 browser:
 	bash scripts/ensure-chromium.sh
+	cd tests/web_e2e/browser_sdk && npm ci --no-audit --no-fund
 
 test-py: venv services
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -36,6 +36,8 @@ FUNCTIONS = {
     "stats": ("stats", "stats"),
     "pod-scanner": ("pod_scanner", "pod_scanner"),
     "retention": ("retention", "retention"),
+    "alerts": ("alerts", "alerts"),
+    "notify": ("notify", "notify"),
     "projects": ("projects", "projects"),
     "sentry": ("sentry", "sentry"),
 }
@@ -51,6 +53,7 @@ API_ROUTES = [
     ("/api/v1/tasks", "tasks"),
     ("/api/v1/dashboard", "stats"),
     ("/api/v1/retention", "retention"),
+    ("/api/v1/alerts", "alerts"),
     # Sentry SDKs post to /api/<sentry_id>/envelope/ and /store/: every /api path no longer
     # prefix names. The longest matching prefix wins, as in a Kubernetes Ingress.
     ("/api", "sentry"),
@@ -185,6 +188,10 @@ def main(argv: list[str] | None = None) -> None:
     from shared.db.engine import get_engine
 
     get_engine()  # create or upgrade the schema before the first request
+    from shared.alerts.worker import NotifyWorker
+
+    # Alerts: delivered from a background thread, poked by reports and sweeping on an interval.
+    NotifyWorker(get_settings().notify_sweep_seconds, f"http://{args.host}:{args.port}").start()
     log.info("Log Center on http://%s:%d/ (database: %s)", args.host, args.port,
              get_settings().database_url.split("@")[-1])
     from werkzeug.serving import run_simple

@@ -85,6 +85,16 @@ def _public_url(raw: str) -> str | None:
     return value
 
 
+def _http_url(name: str, raw: str) -> str | None:
+    value = raw.strip()
+    if not value:
+        return None
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -104,6 +114,9 @@ class Settings:
     notify_lease_seconds: int = 60
     notify_retry_seconds: int = 30
     notify_per_minute: int = 20
+    # Where the report function pokes `notify` after a report that produced an alert
+    # (OpenFaaS: the gateway's /async-function/notify). Unset: no poke; the cron delivers.
+    notify_url: str | None = None
     retention_days: int = 90
     resolved_retention_days: int = 180
 
@@ -147,6 +160,7 @@ class Settings:
             notify_lease_seconds=read_number("LOGCENTER_NOTIFY_LEASE_SECONDS", 60, 1),
             notify_retry_seconds=read_number("LOGCENTER_NOTIFY_RETRY_SECONDS", 30, 1),
             notify_per_minute=read_number("LOGCENTER_NOTIFY_PER_MINUTE", 20, 1),
+            notify_url=_http_url("LOGCENTER_NOTIFY_URL", os.environ.get("LOGCENTER_NOTIFY_URL", "")),
             retention_days=read_number("LOGCENTER_RETENTION_DAYS", 90, 1),
             resolved_retention_days=read_number("LOGCENTER_RESOLVED_RETENTION_DAYS", 180, 1),
         )

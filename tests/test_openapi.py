@@ -9,6 +9,7 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
 from tests.functions.conftest import cicd, deployment, runtime
+from tests.support.receiver import Receiver
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 SPEC = OpenAPI.from_file_path(str(SPEC_PATH))
@@ -69,6 +70,23 @@ def test_every_route_matches_the_spec(api):
     api("POST", "/api/v1/retention/run", 200)
     api("POST", "/api/v1/retention/run?dry_run=perhaps", 422)
     api("GET", "/api/v1/retention", 200)
+    with Receiver([(200, {"errcode": 0, "errmsg": "ok"}, 0)]) as rx:
+        rule = api("POST", "/api/v1/alerts", 201, json={
+            "name": "ops", "triggers": {"new_bug": True, "regression": False, "spike": {"count": 10, "minutes": 5}},
+            "channel": {"type": "dingtalk", "url": rx.url + "/robot/send?access_token=t", "secret": "SEC"}}).json()
+        api("POST", "/api/v1/alerts", 422, json={"name": "x", "channel": {"type": "webhook", "url": "ftp://x"}})
+        api("GET", "/api/v1/alerts", 200)
+        api("GET", f"/api/v1/alerts/{rule['id']}", 200)
+        api("GET", "/api/v1/alerts/987654", 404)
+        api("PATCH", f"/api/v1/alerts/{rule['id']}", 200, json={"throttle_minutes": 5})
+        api("PATCH", f"/api/v1/alerts/{rule['id']}", 422, json={"min_level": "LOUD"})
+        api("POST", f"/api/v1/alerts/{rule['id']}/test", 200)
+        api("POST", "/api/v1/logs/report", 201, json=runtime(line=4242))
+        rx.wait_for(2)
+        api("GET", "/api/v1/alerts/deliveries", 200)
+        api("GET", f"/api/v1/alerts/deliveries?rule_id={rule['id']}&status=sent&limit=5", 200)
+        api("GET", "/api/v1/alerts/deliveries?status=lost", 422)
+        api("DELETE", f"/api/v1/alerts/{rule['id']}", 200)
     api("GET", "/_/health", 200)
 
     shop = api("POST", "/api/v1/projects", 201, json={"project_id": "shop", "repository": "team/shop"}).json()
@@ -100,6 +118,8 @@ def test_spec_lists_every_route_the_functions_serve():
     assert paths >= {"/api/v1/logs/report", "/api/v1/bugs", "/api/v1/bugs/{id}", "/api/v1/bugs/{id}/status", "/api/v1/bugs/{id}/occurrences",
                      "/api/v1/projects", "/api/v1/tasks/pending", "/api/v1/tasks/{id}/claim",
                      "/api/v1/dashboard/stats", "/api/v1/retention", "/api/v1/retention/run",
+                     "/api/v1/alerts", "/api/v1/alerts/{id}", "/api/v1/alerts/{id}/test",
+                     "/api/v1/alerts/deliveries",
                      "/api/v1/projects/{project_id}", "/api/v1/projects/{project_id}/rotate-key",
                      "/api/{sentry_id}/envelope/", "/api/{sentry_id}/store/"}
 

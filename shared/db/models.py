@@ -218,3 +218,82 @@ class RetentionRun(Base):
     status: Mapped[str] = mapped_column(String(16))
     result: Mapped[str] = mapped_column(Text)
 
+
+
+class AlertRule(Base):
+    """An alert rule (DESIGN.md "Alerts"): which reports it is for, what triggers it and the
+    one channel it speaks to. `channel_key` names the channel (type and URL) for the
+    per-channel rate limit; `version` grows with every change (the report's rule cache)."""
+
+    __tablename__ = "alert_rule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    project_id: Mapped[str | None] = mapped_column(String(64))
+    sources: Mapped[str] = mapped_column(String(64))  # comma list
+    min_level: Mapped[str] = mapped_column(String(10))
+    on_new_bug: Mapped[bool] = mapped_column(Boolean)
+    on_regression: Mapped[bool] = mapped_column(Boolean)
+    spike_count: Mapped[int | None] = mapped_column(Integer)
+    spike_minutes: Mapped[int | None] = mapped_column(Integer)
+    channel_type: Mapped[str] = mapped_column(String(16))
+    channel_url: Mapped[str] = mapped_column(Text)
+    channel_secret: Mapped[str | None] = mapped_column(Text)
+    channel_key: Mapped[str] = mapped_column(String(32), index=True)
+    throttle_minutes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AlertDelivery(Base):
+    """The outbox: one message for one rule's channel, written in the report's transaction
+    and delivered by `notify`. status: pending (due at `due_at`), sending (claimed until
+    `claimed_until`: a crashed claim is taken again after the lease), sent, failed, folded
+    (went out inside the digest `digest_id`)."""
+
+    __tablename__ = "alert_delivery"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    rule_id: Mapped[int] = mapped_column(Integer, index=True)
+    bug_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # the trigger: new_bug, regression, spike, digest, test
+    detail: Mapped[dict | None] = mapped_column(JsonText)
+    status: Mapped[str] = mapped_column(String(16))
+    tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    response: Mapped[str | None] = mapped_column(Text)
+    digest_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_alert_delivery_status_due", "status", "due_at"),)
+
+
+class AlertThrottle(Base):
+    """When a (rule, bug, trigger) last produced a message: the next one waits for the
+    rule's throttle_minutes. One atomic upsert decides, so concurrent reports send once."""
+
+    __tablename__ = "alert_throttle"
+
+    rule_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bug_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class AlertSpikeCounter(Base):
+    """Reports of one bug per window of `seconds` (shared by every spike rule with that
+    window): the current window's count and the previous one's, which together estimate
+    the count in the sliding `minutes` before any report (shared/alerts/outbox.py)."""
+
+    __tablename__ = "alert_spike"
+
+    bug_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seconds: Mapped[int] = mapped_column(Integer, primary_key=True)
+    win: Mapped[int] = mapped_column(BigInteger)  # the window number: epoch seconds // seconds
+    count: Mapped[int] = mapped_column(BigInteger)
+    previous: Mapped[int] = mapped_column(BigInteger)

@@ -16,7 +16,8 @@ from sqlalchemy.exc import DBAPIError
 #   5: occurrences, event ids, projects, errorlog.first_version
 #   6: retention_run
 #   7: errorlog.search_text (generated) and its trigram index replace the two-column one
-SCHEMA_VERSION = "7"
+#   8: alerts (alert_rule, alert_delivery, alert_throttle, alert_spike)
+SCHEMA_VERSION = "8"
 
 
 def _schema_version(conn: Connection) -> str | None:

@@ -74,7 +74,7 @@ class Router:
         _json_not_found_page()
 
     def route(self, method: str, *paths: str, auth: str | None = "api") -> Callable[[Handler], Handler]:
-        """Register a handler; `auth` is "api", "ingest" or None (open)."""
+        """Register a handler; `auth` is "api", "ingest", "any" (either) or None (open)."""
 
         def register(handler: Handler) -> Handler:
             for path in paths:

@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from shared.alerts import outbox, poke
 from shared.core.fingerprint import custom_fingerprint, fingerprint, fingerprint_parts
 from shared.core.vocabulary import RESOLVED_STATUSES
 from shared.db import counters
@@ -40,6 +41,7 @@ class IngestResult:
     is_new: bool
     occurrence_count: int
     action: str  # created | counted | rescan | reopened | duplicate (an event_id seen already)
+    alerts: int = 0  # alert messages this report put in the outbox
 
 
 _COLUMNS = ("project_id", "source", "level", "environment", "version", "commit_hash", "error_type",
@@ -196,8 +198,14 @@ def ingest(report: Report) -> IngestResult:
         if row.last_ingest == "reopened":
             conn.execute(_HISTORY, {"bug_id": row.id, "from_status": row.reopened_from, "now": now,
                                     "note": f"regression: reported again after {row.reopened_from}"})
+        # The alert hook (shared/alerts/outbox.py): in this transaction, no statement at all
+        # when no rule can match.
+        alerts = outbox.after_ingest(conn, bug_id=row.id, action=row.last_ingest, project_id=report.project_id,
+                                     source=report.source, level=report.level, now=now)
+    if alerts:
+        poke.poke()  # after the commit: notify finds the rows; never blocks, never raises
     return IngestResult(id=row.id, fingerprint=fp, status=row.status, is_new=row.last_ingest == "created",
-                        occurrence_count=row.occurrence_count, action=row.last_ingest)
+                        occurrence_count=row.occurrence_count, action=row.last_ingest, alerts=alerts)
 
 
 def _claim_event(conn, params: dict, now) -> IngestResult | None:  # noqa: ANN001

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 import sys
+
+import requests
 
 from tests.repair_agent.agent_support import agent, agent_env
 
@@ -101,3 +104,48 @@ def test_control_characters_from_the_app_are_shown_escaped(gateway):
     assert "x = '\\x1b[2J\\x1b]0;owned\\x07'" in out
     frames_and_occurrences = out[out.index("latest occurrences"):]
     assert "\x1b" not in frames_and_occurrences and "\x07" not in frames_and_occurrences
+
+
+def test_a_real_python_sdk_event_gives_the_in_app_frames_of_the_file_on_disk(gateway, tmp_path):
+    registered = requests.post(f"{gateway.url}/api/v1/projects", json={"project_id": "shop"}, timeout=10)
+    assert registered.status_code == 201, registered.text
+    app = tmp_path / "shop"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "cart.py").write_text("def total(cart):\n"
+                                 "    items = cart.get('items')\n"
+                                 "    return items[0]['price']\n"
+                                 "\n"
+                                 "\n"
+                                 "def checkout(cart):\n"
+                                 "    return total(cart) * 2\n")
+    (tmp_path / "run.py").write_text("import sys\n"
+                                     "import sentry_sdk\n"
+                                     "from shop.cart import checkout\n"
+                                     "sentry_sdk.init(dsn=sys.argv[1], release='shop@3.1.0')\n"
+                                     "try:\n"
+                                     "    checkout({})\n"
+                                     "except TypeError:\n"
+                                     "    sentry_sdk.capture_exception()\n"
+                                     "sentry_sdk.flush(10)\n")
+    sent = subprocess.run([sys.executable, "run.py", registered.json()["dsn"]], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert sent.returncode == 0, sent.stderr
+    bugs = requests.get(f"{gateway.url}/api/v1/bugs", params={"project_id": "shop"}, timeout=10).json()["items"]
+    assert len(bugs) == 1, bugs
+    env = agent_env(gateway.url)
+
+    bug = json.loads(agent(["show", str(bugs[0]["id"]), "--json"], env).stdout)
+    assert bug["recent_occurrences"][0]["context"]["sentry"]["sdk"]["name"].startswith("sentry.python")
+    innermost = bug["in_app_frames"][-1]
+    assert (innermost["function"], innermost["line"], innermost["context_line"]) == \
+        ("total", 3, "    return items[0]['price']")
+    assert innermost["file"].endswith("shop/cart.py")
+    assert innermost["pre_context"][-2:] == ["def total(cart):", "    items = cart.get('items')"]
+    assert [f["function"] for f in bug["in_app_frames"]][-2:] == ["checkout", "total"]
+
+    out = agent(["show", str(bugs[0]["id"])], env).stdout
+    assert "[sdk]" in out and "shop@3.1.0" in out
+    assert "      >    3 |     return items[0]['price']\n" in out
+    assert "           7 |     return total(cart) * 2\n" in out  # in total's lines after the failing one
+    assert "      >    7 |     return total(cart) * 2\n" in out  # the caller's own frame

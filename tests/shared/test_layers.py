@@ -121,6 +121,32 @@ def test_report_function_never_loads_the_orm_or_migrations(tmp_path):
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
+def test_alerts_never_imports_ingest():
+    """ingest calls into alerts (the outbox hook and the poke) inside its transaction; the
+    other way round would be a cycle."""
+    for module, path in MODULES.items():
+        if _layer(module) == "shared.alerts":
+            assert not any(_layer(i) == "shared.ingest" for i in _imports(path)), module
+
+
+def _all_imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("module", ["shared.alerts.cache", "shared.alerts.outbox", "shared.alerts.poke"])
+def test_the_alert_hot_path_stays_light(module):
+    """What ingest loads for alerts: no ORM, no models, no `requests` (cold start, hot path)."""
+    heavy = {m for m in _all_imports(MODULES[module])
+             if m.startswith(("sqlalchemy.orm", "shared.db.models", "shared.db.migrations", "requests"))}
+    assert heavy == set()
+    assert {i for i in _imports(MODULES[module]) if i.startswith("shared.")} <= {
+        "shared.alerts.cache", "shared.core.vocabulary", "shared.settings"}
 # shared/sentry: everything but `projects` is on the sentry function's hot path.
 SENTRY_HOT = sorted(m for m in MODULES if m.startswith("shared.sentry") and m != "shared.sentry.projects")
 
