@@ -144,13 +144,21 @@ _HISTORY = text("INSERT INTO errorlog_status_history (bug_id, from_status, to_st
 
 
 def scan_key(report: Report) -> str | None:
-    """The identity of one observed crash: a re-scan of the same crash repeats it."""
+    """The identity of one observed crash: a re-scan of the same crash repeats it.
+
+    Pod, restart count and reason; when the scanner names the termination it saw, its
+    finish time stands for the restart count: a crash seen as `terminated`, then in
+    `CrashLoopBackOff`, then as the last state of the restarted container (restart count one
+    higher) is one crash."""
     if report.source != "deployment":
         return None
     ctx = report.context
     if ctx.get("pod_name") is None:
         return None
-    return f"{ctx.get('pod_name')}|{ctx.get('restart_count')}|{ctx.get('reason')}"[:400]
+    termination = ctx.get("termination")
+    finished = termination.get("finished_at") if isinstance(termination, dict) else None
+    crash = f"at {finished}" if isinstance(finished, str) and finished else ctx.get("restart_count")
+    return f"{ctx.get('pod_name')}|{crash}|{ctx.get('reason')}"[:400]
 
 
 def fingerprint_of(report: Report) -> str:
