@@ -2,9 +2,10 @@
 
 import functions_framework
 
+from shared.core import limits
 from shared.core.vocabulary import SOURCES
 from shared.db.engine import check_database
-from shared.http.params import choice_list
+from shared.http.params import choice_list, integer
 from shared.http.router import Call, Router
 from shared.sentry import projects as registry
 
@@ -14,7 +15,14 @@ router = Router("projects", ready=check_database)
 @router.route("GET", "/api/v1/projects", "/")
 def _list(call: Call):
     source = choice_list(call.arg("source"), "source", SOURCES, str.lower)
-    return registry.list_projects(source, registry.base_url(call.request, call.settings))
+    q = call.arg("q")
+    return registry.list_projects(
+        source, registry.base_url(call.request, call.settings),
+        q=q[: limits.MAX_PROJECT_QUERY].replace("\x00", "").strip() or None if q else None,
+        page=integer(call.arg("page"), "page", 1, 1, 1_000_000),
+        page_size=integer(call.arg("page_size"), "page_size", limits.DEFAULT_PROJECTS_PAGE_SIZE, 1,
+                          limits.MAX_PROJECTS_PAGE_SIZE),
+        sort=call.arg("sort"))
 
 
 @router.route("POST", "/api/v1/projects", "/")

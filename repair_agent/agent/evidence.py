@@ -88,6 +88,7 @@ def describe(bug: dict[str, Any], width: int = 200) -> list[str]:
         lines.append("  in-app frames (innermost last):")
         for f in frames:
             where = f"{f.get('file', '?')}" + (f":{f['line']}" if f.get("line") is not None else "")
+            where += f":{f['column']}" if f.get("line") is not None and f.get("column") is not None else ""
             lines.append(_safe(f"    {where}" + (f" in {f['function']}" if f.get("function") else "")))
             lines.extend(_source(f))
     return lines

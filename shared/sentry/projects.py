@@ -28,7 +28,7 @@ from shared.settings import Settings
 from shared.timeutil import iso, utcnow
 
 _PROJECT_ID = re.compile(limits.PROJECT_ID_PATTERN)
-_REPOSITORY = re.compile(r"^[^\s\x00-\x1f]{1,200}$")
+_REPOSITORY = re.compile(r"[^\s\x00-\x1f]{1,200}")  # used with fullmatch: `$` matches before a final \n
 _HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 
 
@@ -80,11 +80,11 @@ def _validated(payload: Any) -> tuple[str, str | None]:
     project_id = payload.get("project_id")
     if project_id is None:
         problems.append(field_error("project_id", "required"))
-    elif not isinstance(project_id, str) or not _PROJECT_ID.match(project_id):
+    elif not isinstance(project_id, str) or not _PROJECT_ID.fullmatch(project_id):
         problems.append(field_error("project_id", f"must be a string matching {limits.PROJECT_ID_PATTERN}"))
     repository = payload.get("repository")
     if repository is not None:
-        if not isinstance(repository, str) or not _REPOSITORY.match(repository.strip()):
+        if not isinstance(repository, str) or not _REPOSITORY.fullmatch(repository.strip()):
             problems.append(field_error("repository", "must be 1-200 characters without spaces, like team/shop"))
         else:
             repository = repository.strip()
@@ -135,21 +135,21 @@ def rotate_key(project_id: str, base: str) -> dict[str, Any]:
         return {**_registration(project, base), **(_counts(session, project_id) or _NO_COUNTS)}
 
 
-def list_projects(source: list[str] | None, base: str) -> dict[str, Any]:
-    """The bugs' projects list (shape unchanged), registered projects adding `sentry_id` and
-    `dsn`; without a source filter, registered projects that have no bugs yet too."""
-    listed = queries.list_projects(source)
+def list_projects(source: list[str] | None, base: str, q: str | None = None, page: int = 1,
+                  page_size: int = limits.DEFAULT_PROJECTS_PAGE_SIZE, sort: str | None = None) -> dict[str, Any]:
+    """One page of the bugs' projects list (shape unchanged), registered projects adding
+    `sentry_id` and `dsn`; without a source filter, registered projects that have no bugs yet
+    too. Paged in the database (issue 11, item 4): one client can make 30,000 project ids."""
+    listed = queries.list_projects(source, q=q, page=page, page_size=page_size, sort=sort,
+                                   also=None if source else select(Project.project_id))
+    names = [item["project_id"] for item in listed["items"]]
     with session_scope() as session:
-        registered = {p.project_id: p for p in session.scalars(select(Project))}
+        registered = {p.project_id: p for p in session.scalars(select(Project).where(Project.project_id.in_(names)))} \
+            if names else {}
     items = []
     for item in listed["items"]:
-        project = registered.pop(item["project_id"], None)
+        project = registered.get(item["project_id"])
         if project is not None:
             item = {**item, "sentry_id": project.id, "dsn": dsn(base, project.public_key, project.id)}
         items.append(item)
-    if not source:
-        for project in registered.values():
-            items.append({"project_id": project.project_id, **_NO_COUNTS, "sentry_id": project.id,
-                          "dsn": dsn(base, project.public_key, project.id)})
-        items.sort(key=lambda i: i["project_id"])
-    return {**listed, "items": items, "total": len(items)}
+    return {**listed, "items": items}

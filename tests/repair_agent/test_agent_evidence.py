@@ -6,6 +6,8 @@ import json
 import shlex
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
@@ -16,7 +18,7 @@ PY = shlex.quote(sys.executable)
 FRAMES = [
     {"file": "lib/framework/dispatch.py", "line": 880, "function": "dispatch", "context_line": "return view()",
      "in_app": False},
-    {"file": "shop/views.py", "line": 30, "function": "checkout", "context_line": "    total(cart)",
+    {"file": "shop/views.py", "line": 30, "column": 5, "function": "checkout", "context_line": "    total(cart)",
      "in_app": True},
     {"file": "shop/cart.py", "line": 12, "function": "total",
      "pre_context": ["def total(cart):", "    items = cart.get('items')"],
@@ -49,7 +51,7 @@ def test_show_prints_latest_occurrences_and_in_app_frames_with_source_lines(gate
     assert "canary  2.0.6  c0ffee6" in occurrence_lines[0]
     frames = out[out.index("in-app frames (innermost last):"):]
     assert "lib/framework/dispatch.py" not in frames  # library frames are left out
-    assert frames.index("shop/views.py:30 in checkout") < frames.index("shop/cart.py:12 in total")
+    assert frames.index("shop/views.py:30:5 in checkout") < frames.index("shop/cart.py:12 in total")
     assert "         10 | def total(cart):\n" in frames
     assert "      >   12 |     return items[0]['price']\n" in frames
     assert "          14 | def empty(cart):\n" in frames
@@ -58,7 +60,7 @@ def test_show_prints_latest_occurrences_and_in_app_frames_with_source_lines(gate
     assert [o["version"] for o in as_json["recent_occurrences"]] == ["2.0.6", "2.0.5", "2.0.4", "2.0.3", "2.0.2"]
     assert as_json["recent_occurrences"][0]["context"] == {"order": "o-6"}
     assert as_json["in_app_frames"] == [
-        {"file": "shop/views.py", "line": 30, "function": "checkout", "context_line": "    total(cart)"},
+        {"file": "shop/views.py", "line": 30, "column": 5, "function": "checkout", "context_line": "    total(cart)"},
         {"file": "shop/cart.py", "line": 12, "function": "total",
          "pre_context": ["def total(cart):", "    items = cart.get('items')"],
          "context_line": "    return items[0]['price']", "post_context": ["", "def empty(cart):"]},
@@ -149,3 +151,49 @@ def test_a_real_python_sdk_event_gives_the_in_app_frames_of_the_file_on_disk(gat
     assert "      >    3 |     return items[0]['price']\n" in out
     assert "           7 |     return total(cart) * 2\n" in out  # in total's lines after the failing one
     assert "      >    7 |     return total(cart) * 2\n" in out  # the caller's own frame
+
+
+class _NoOccurrencesProxy(BaseHTTPRequestHandler):
+    """Log Center as a server older than the agent sees it: no occurrences route."""
+
+    upstream = ""
+
+    def _forward(self) -> None:
+        if "/occurrences" in self.path:
+            body = b'{"error": {"code": "not_found", "message": "no such route"}}'
+            self.send_response(404)
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            answer = requests.request(self.command, self.upstream + self.path, data=self.rfile.read(length),
+                                      headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+                                      timeout=10)
+            body = answer.content
+            self.send_response(answer.status_code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PATCH = _forward
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_without_occurrences_the_repair_still_runs_with_a_warning(gateway, tmp_path):
+    bug_id = report(gateway, 1, "production", FRAMES)
+    handler = type("Proxy", (_NoOccurrencesProxy,), {"upstream": gateway.url})
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        seen = tmp_path / "seen.json"
+        env = agent_env(f"http://127.0.0.1:{proxy.server_address[1]}", REPAIR_COMMAND=f"cat > {shlex.quote(str(seen))}")
+        ran = agent(["run", "--once"], env)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert ran.returncode == 0, ran.stderr
+    assert f"bug {bug_id}: could not fetch its occurrences" in ran.stderr and "404" in ran.stderr
+    assert f"bug {bug_id}: FIXED" in ran.stdout
+    bug = json.loads(seen.read_text())
+    assert bug["recent_occurrences"] == [] and bug["in_app_frames"][-1]["file"] == "shop/cart.py"

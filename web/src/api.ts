@@ -80,20 +80,21 @@ export interface ProjectSummary {
   dsn?: string | null;
 }
 
+/** One page of projects; `total` counts every project (a client can make tens of thousands). */
 export interface ProjectList {
   items: ProjectSummary[];
   total: number;
-  /** Set by a server that pages the list (then `items` is one page of `total`). */
   page?: number;
   page_size?: number;
 }
 
 export interface ProjectListParams {
-  source?: Source | string;
-  /** A substring of the project id. */
+  /** A substring of the project id (case-insensitive). */
   q?: string;
+  source?: Source | string;
   page?: number;
   page_size?: number;
+  /** project_id (default), or -bug_count, -last_seen_at, … */
   sort?: string;
 }
 
@@ -103,7 +104,10 @@ export interface DashboardStats {
   total_occurrences: number;
   status_distribution: Record<string, number>;
   level_distribution: Record<string, number>;
+  /** The projects with the most bugs (at most 20); the rest are summed in project_distribution_others. */
   project_distribution: Record<string, number>;
+  project_count?: number;
+  project_distribution_others?: { projects: number; bugs: number };
   source_distribution: Record<Source, number>;
   trend: { date: string; count: number }[];
   timezone?: string;

@@ -25,7 +25,12 @@ function FrameView({ frame }: { frame: Frame }) {
             中的 <code className="frame-func">{frame.func}</code>
           </>
         ) : null}
-        {frame.line !== null ? <span className="frame-line"> 第 {frame.line} 行</span> : null}
+        {frame.line !== null ? (
+          <span className="frame-line">
+            {' '}
+            第 {frame.line} 行{frame.column !== null ? ` 第 ${frame.column} 列` : ''}
+          </span>
+        ) : null}
         {frame.inApp ? <span className="in-app-badge">应用代码</span> : null}
       </div>
       {code.length ? (
