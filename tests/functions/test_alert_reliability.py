@@ -174,7 +174,7 @@ def test_gateway_killed_right_after_a_report_still_delivers_after_restart(db_url
                                                                                        "url": rx.url}}, timeout=10)
             assert r.status_code == 201
             bug = gw.report(runtime()).json()
-            rx.wait_for(1)
+            assert len(rx.wait_for(1, timeout=30)) == 1, (tmp_path / "gw1.log").read_text()
         finally:
             gw.proc.send_signal(signal.SIGKILL)
             gw.proc.wait(10)
@@ -182,10 +182,10 @@ def test_gateway_killed_right_after_a_report_still_delivers_after_restart(db_url
         assert status == "sending"  # committed with the report; claimed; never recorded as sent
         gw2 = LiveGateway(db_url, env=env, log_path=tmp_path / "gw2.log").start()
         try:
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 40
             while time.monotonic() < deadline and rows("SELECT status FROM alert_delivery")[0][0] != "sent":
                 time.sleep(0.2)
         finally:
             gw2.stop()
-        assert rows("SELECT status, tries FROM alert_delivery")[0] == ("sent", 2)
+        assert rows("SELECT status, tries FROM alert_delivery")[0] == ("sent", 2), (tmp_path / "gw2.log").read_text()
         assert [q.json()["bug"]["id"] for q in rx.requests] == [bug["id"], bug["id"]]
