@@ -12,6 +12,10 @@ A report with an `event_id` first claims it (`ingest_event`) in the same transac
 retry of an accepted event within 24 h finds it claimed and is answered with the bug as it
 stands, counted once. A failed transaction releases the claim with everything else, so a
 retry after a 503 is counted.
+
+Releases (shared/releases/track.py) keep their counters in the same transaction through one
+call after the upsert; it writes nothing for the common report (one more occurrence of an
+open bug).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from shared.db import counters
 from shared.db.counters import bucket_of
 from shared.db.engine import get_engine, write_options
 from shared.ingest.validation import Report
+from shared.releases import track as release_track
 from shared.settings import get_settings
 from shared.timeutil import local_day, utcnow
 
@@ -203,6 +208,7 @@ def ingest(report: Report) -> IngestResult:
                                   source=report.source, level=row.level, status=row.status,
                                   reopened_from=row.reopened_from, occurrence_count=row.occurrence_count,
                                   bucket=params["bucket"], now=now)
+        release_track.after_ingest(conn, report, row, now)
         if row.last_ingest == "reopened":
             conn.execute(_HISTORY, {"bug_id": row.id, "from_status": row.reopened_from, "now": now,
                                     "note": f"regression: reported again after {row.reopened_from}"})

@@ -114,8 +114,9 @@ describe('项目 page', () => {
     fireEvent.click(await screen.findByRole('link', { name: '未启用' }));
     expect(window.location.search).toBe('?project=web_front');
     const panel = await screen.findByTestId('project-panel');
-    fireEvent.change(within(panel).getByRole('textbox', { name: '代码仓库(可选)' }), { target: { value: 'team/web' } });
-    fireEvent.click(await within(panel).findByRole('button', { name: '启用 SDK 接入' }));
+    // The panel first asks whether the project is registered (a 404 here): wait for its answer.
+    fireEvent.change(await within(panel).findByRole('textbox', { name: '代码仓库(可选)' }), { target: { value: 'team/web' } });
+    fireEvent.click(within(panel).getByRole('button', { name: '启用 SDK 接入' }));
     expect((await within(panel).findByTestId('dsn')).textContent).toBe(DSN.replace(/3$/, '4'));
     expect(JSON.parse(String(calls('POST', '/api/v1/projects')[0][1]!.body))).toEqual({ project_id: 'web_front', repository: 'team/web' });
     expect(within(panel).getByText('team/web')).toBeTruthy();
