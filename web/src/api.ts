@@ -411,6 +411,7 @@ export interface RegisteredProject {
   dsn: string;
   repository?: string | null;
   created_at?: string | null;
+  key_rotated_at?: string | null;
   bug_count?: number;
   open_count?: number;
   occurrence_count?: number;

@@ -60,7 +60,7 @@ function api() {
       const p = projects.get(decodeURIComponent(m[1]));
       if (!p) return json({ error: { code: 'not_found', message: 'not registered' } }, 404);
       if (m[2]) {
-        const rotated = { ...p, dsn: NEW_DSN, public_key: 'fedcba9876543210fedcba9876543210' };
+        const rotated = { ...p, dsn: NEW_DSN, public_key: 'fedcba9876543210fedcba9876543210', key_rotated_at: '2026-11-28T10:00:00Z' };
         projects.set(p.project_id, rotated);
         return json(rotated);
       }
@@ -92,6 +92,7 @@ describe('项目 page', () => {
     window.history.replaceState(null, '', '/projects?project=shop_api');
     render(<App />);
     expect((await screen.findByTestId('dsn')).textContent).toBe(DSN);
+    expect(screen.getByTestId('project-counts').textContent).toContain('2 / 0 / 0');
     fireEvent.click(screen.getByRole('button', { name: '复制 DSN' }));
     await waitFor(() => expect(writeText).toHaveBeenCalledWith(DSN));
     expect(await screen.findByText('已复制')).toBeTruthy();
@@ -152,6 +153,7 @@ describe('项目 page', () => {
     fireEvent.click(screen.getByRole('button', { name: '轮换密钥' }));
     fireEvent.click(screen.getByRole('button', { name: '确认轮换' }));
     await waitFor(() => expect(screen.getByTestId('dsn').textContent).toBe(NEW_DSN));
+    expect(screen.getByText('上次轮换密钥')).toBeTruthy();
     expect(calls('POST', '/api/v1/projects/shop_api/rotate-key')).toHaveLength(1);
     expect(screen.getByRole('status').textContent).toContain('密钥已轮换');
     expect(screen.getByTestId('snippet').textContent).toContain(NEW_DSN);
