@@ -40,6 +40,7 @@ FUNCTIONS = {
     "notify": ("notify", "notify"),
     "projects": ("projects", "projects"),
     "sentry": ("sentry", "sentry"),
+    "releases": ("releases", "releases"),
 }
 # Longest path and path segment a request may name: what Linux allows (PATH_MAX, NAME_MAX).
 # Anything longer names no file and no route; asking the file system would raise.
@@ -54,6 +55,8 @@ API_ROUTES = [
     ("/api/v1/dashboard", "stats"),
     ("/api/v1/retention", "retention"),
     ("/api/v1/alerts", "alerts"),
+    ("/api/v1/releases", "releases"),
+    ("/api/v1/deploys", "releases"),
     # Sentry SDKs post to /api/<sentry_id>/envelope/ and /store/: every /api path no longer
     # prefix names. The longest matching prefix wins, as in a Kubernetes Ingress.
     ("/api", "sentry"),

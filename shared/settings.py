@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Union
@@ -164,6 +165,86 @@ class Settings:
             retention_days=read_number("LOGCENTER_RETENTION_DAYS", 90, 1),
             resolved_retention_days=read_number("LOGCENTER_RESOLVED_RETENTION_DAYS", 180, 1),
         )
+
+
+# ---------------------------------------------------------------- the pod scanner
+# The scanner runs as its own process (CronJob) or function, with its own variables (no
+# LOGCENTER_ prefix: they describe the cluster side). podscan.ScanConfig.from_env() is built
+# from this; functions/pod_scanner/podscan/config.py documents each variable.
+SCANNER_TOKEN_SECRET = "logcenter-ingest-token"
+
+
+def _scanner_project_map(raw: str, project_id: re.Pattern) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        label, sep, project = item.partition("=")
+        label, project = label.strip(), project.strip()
+        if not sep or not label or not project:
+            raise ConfigError("PROJECT_MAP looks like label-value=project_id,other=project2")
+        if not project_id.fullmatch(project):
+            raise ConfigError(f"PROJECT_MAP: {project!r} is not a valid project_id")
+        mapping[label] = project
+    return mapping
+
+
+def scanner_settings(env: Mapping[str, str] | None = None) -> dict:
+    """The pod scanner's settings as keyword arguments of podscan.ScanConfig."""
+    from shared.core.limits import PROJECT_ID_PATTERN
+
+    env = dict(os.environ if env is None else env)
+    project_id = re.compile(PROJECT_ID_PATTERN)
+    namespaces = tuple(dict.fromkeys(n.strip() for n in env.get("NAMESPACES", "").split(",") if n.strip()))
+    url = env.get("LOG_CENTER_URL", "").strip() or "http://127.0.0.1:8080"
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"LOG_CENTER_URL must start with http:// or https://, got {url!r}")
+    default_project = env.get("DEFAULT_PROJECT", "").strip() or None
+    if default_project and not project_id.fullmatch(default_project):
+        raise ConfigError(f"DEFAULT_PROJECT {default_project!r} is not a valid project_id")
+
+    def number(name: str, default: Number, minimum: Number, kind: type = int) -> Number:
+        return read_number(name, default, minimum, kind, env=env)
+
+    return dict(
+        namespaces=namespaces,
+        log_center_url=url,
+        log_center_token=read_secret("LOG_CENTER_TOKEN", SCANNER_TOKEN_SECRET, env),
+        project_label=env.get("PROJECT_LABEL", "").strip() or "app",
+        project_map=_scanner_project_map(env.get("PROJECT_MAP", ""), project_id),
+        default_project=default_project,
+        log_tail_lines=number("LOG_TAIL_LINES", 100, 1),
+        log_limit_bytes=number("LOG_LIMIT_BYTES", 65536, 1024),
+        image_pull_grace_seconds=number("IMAGE_PULL_GRACE_SECONDS", 180.0, 0, float),
+        unschedulable_grace_seconds=number("UNSCHEDULABLE_GRACE_SECONDS", 300.0, 0, float),
+        lookback_seconds=number("LOOKBACK_SECONDS", 900.0, 0, float),
+        init_grace_seconds=number("INIT_GRACE_SECONDS", 600.0, 0, float),
+        ready_grace_seconds=number("READY_GRACE_SECONDS", 600.0, 0, float),
+        concurrency=number("SCAN_CONCURRENCY", 8, 1),
+        page_size=number("PAGE_SIZE", 500, 1),
+        kube_timeout=number("KUBE_TIMEOUT_SECONDS", 30.0, 0.1, float),
+        report_timeout=number("REPORT_TIMEOUT_SECONDS", 10.0, 0.1, float),
+        environment=env.get("ENVIRONMENT", "").strip() or None,
+    )
+
+
+# ---------------------------------------------------------------- the cron trigger
+# `python -m shared.trigger` (k8s/triggers.yaml, the Knative CronJobs): cron-connector and
+# PingSource cannot send an Authorization header, so scheduled functions whose route needs
+# the API token are started by a CronJob that reads the token from the same Secret.
+def trigger_settings(env: Mapping[str, str] | None = None) -> dict:
+    env = dict(os.environ if env is None else env)
+    url = (env.get("TRIGGER_URL") or "").strip()
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"TRIGGER_URL must be the function's http(s) URL, got {url!r}")
+    return dict(
+        url=url,
+        token=read_secret("LOG_CENTER_API_TOKEN", "logcenter-api-token", env),
+        timeout=read_number("TRIGGER_TIMEOUT_SECONDS", 900.0, 1, float, env=env),
+        attempts=read_number("TRIGGER_ATTEMPTS", 3, 1, env=env),
+        retry_delay=read_number("TRIGGER_RETRY_SECONDS", 5.0, 0, float, env=env),
+    )
 
 
 @functools.lru_cache(maxsize=1)

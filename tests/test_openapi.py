@@ -87,6 +87,16 @@ def test_every_route_matches_the_spec(api):
         api("GET", f"/api/v1/alerts/deliveries?rule_id={rule['id']}&status=sent&limit=5", 200)
         api("GET", "/api/v1/alerts/deliveries?status=lost", 422)
         api("DELETE", f"/api/v1/alerts/{rule['id']}", 200)
+    api("POST", "/api/v1/deploys", 201, json={"project_id": "rtc_backend", "environment": "production",
+                                             "version": "1.4.2", "commit_sha": "9f2c1e0b7d3a",
+                                             "url": "https://ci.example.com/runs/1", "actor": "alice"})
+    api("POST", "/api/v1/deploys", 422, json={"project_id": "rtc_backend", "environment": "production"})
+    api("POST", "/api/v1/logs/report", 201, json=runtime(line=99, version="1.4.2", environment="production"))
+    api("GET", "/api/v1/releases?project_id=rtc_backend&environment=production&page=1&page_size=5", 200)
+    api("GET", "/api/v1/releases?page_size=0", 422)
+    api("GET", "/api/v1/releases/rtc_backend/1.4.2?environment=production", 200)
+    api("GET", "/api/v1/releases/rtc_backend/9f2c1e0", 200)
+    api("GET", "/api/v1/releases/rtc_backend/0.0.0", 404)
     api("GET", "/_/health", 200)
 
     shop = api("POST", "/api/v1/projects", 201, json={"project_id": "shop", "repository": "team/shop"}).json()
@@ -121,7 +131,8 @@ def test_spec_lists_every_route_the_functions_serve():
                      "/api/v1/alerts", "/api/v1/alerts/{id}", "/api/v1/alerts/{id}/test",
                      "/api/v1/alerts/deliveries",
                      "/api/v1/projects/{project_id}", "/api/v1/projects/{project_id}/rotate-key",
-                     "/api/{sentry_id}/envelope/", "/api/{sentry_id}/store/"}
+                     "/api/{sentry_id}/envelope/", "/api/{sentry_id}/store/",
+                     "/api/v1/releases", "/api/v1/releases/{project_id}/{version}", "/api/v1/deploys"}
 
 
 def test_the_check_catches_a_response_that_breaks_the_spec(live_gateway):

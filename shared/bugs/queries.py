@@ -13,6 +13,7 @@ from shared.core.vocabulary import OPEN_STATUSES
 from shared.db.engine import session_scope
 from shared.db.models import BugCounts, ErrorLog, StatusHistory
 from shared.http.errors import NotFound, ValidationFailed, field_error
+from shared.releases.queries import bug_release_info
 from shared.timeutil import iso
 
 # Only orders an index serves (models.ErrorLog.__table_args__): at a million bugs any
@@ -93,7 +94,7 @@ def get_bug(bug_id: int) -> dict[str, Any]:
         bug = session.get(ErrorLog, bug_id)
         if bug is None:
             raise NotFound(f"no bug {bug_id}")
-        return {**bug_dict(bug), "history": history_of(session, bug_id)}
+        return {**bug_dict(bug), **bug_release_info(session, bug), "history": history_of(session, bug_id)}
 
 
 # The projects list's orders: by name, or by what the dashboard ranks chips by.

@@ -17,7 +17,8 @@ from sqlalchemy.exc import DBAPIError
 #   6: retention_run
 #   7: errorlog.search_text (generated) and its trigram index replace the two-column one
 #   8: alerts (alert_rule, alert_delivery, alert_throttle, alert_spike)
-SCHEMA_VERSION = "8"
+#   9: releases and deploys (release, release_environment, release_bug, deploy), backfilled
+SCHEMA_VERSION = "9"
 
 
 def _schema_version(conn: Connection) -> str | None:

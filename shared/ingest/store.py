@@ -12,6 +12,10 @@ A report with an `event_id` first claims it (`ingest_event`) in the same transac
 retry of an accepted event within 24 h finds it claimed and is answered with the bug as it
 stands, counted once. A failed transaction releases the claim with everything else, so a
 retry after a 503 is counted.
+
+Releases (shared/releases/track.py) keep their counters in the same transaction through one
+call after the upsert; it writes nothing for the common report (one more occurrence of an
+open bug).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from shared.db import counters
 from shared.db.counters import bucket_of
 from shared.db.engine import get_engine, write_options
 from shared.ingest.validation import Report
+from shared.releases import track as release_track
 from shared.settings import get_settings
 from shared.timeutil import local_day, utcnow
 
@@ -144,13 +149,21 @@ _HISTORY = text("INSERT INTO errorlog_status_history (bug_id, from_status, to_st
 
 
 def scan_key(report: Report) -> str | None:
-    """The identity of one observed crash: a re-scan of the same crash repeats it."""
+    """The identity of one observed crash: a re-scan of the same crash repeats it.
+
+    Pod, restart count and reason; when the scanner names the termination it saw, its
+    finish time stands for the restart count: a crash seen as `terminated`, then in
+    `CrashLoopBackOff`, then as the last state of the restarted container (restart count one
+    higher) is one crash."""
     if report.source != "deployment":
         return None
     ctx = report.context
     if ctx.get("pod_name") is None:
         return None
-    return f"{ctx.get('pod_name')}|{ctx.get('restart_count')}|{ctx.get('reason')}"[:400]
+    termination = ctx.get("termination")
+    finished = termination.get("finished_at") if isinstance(termination, dict) else None
+    crash = f"at {finished}" if isinstance(finished, str) and finished else ctx.get("restart_count")
+    return f"{ctx.get('pod_name')}|{crash}|{ctx.get('reason')}"[:400]
 
 
 def fingerprint_of(report: Report) -> str:
@@ -195,6 +208,7 @@ def ingest(report: Report) -> IngestResult:
                                   source=report.source, level=row.level, status=row.status,
                                   reopened_from=row.reopened_from, occurrence_count=row.occurrence_count,
                                   bucket=params["bucket"], now=now)
+        release_track.after_ingest(conn, report, row, now)
         if row.last_ingest == "reopened":
             conn.execute(_HISTORY, {"bug_id": row.id, "from_status": row.reopened_from, "now": now,
                                     "note": f"regression: reported again after {row.reopened_from}"})

@@ -183,3 +183,18 @@ def test_sentry_function_never_loads_the_orm_or_migrations(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                          check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+def test_releases_import_neither_ingest_nor_bugs():
+    """Ingest calls releases (one hook) and bugs asks it for a bug's release: never back."""
+    for module, path in MODULES.items():
+        if _layer(module) == "shared.releases":
+            layers = {_layer(i) for i in _imports(path)}
+            assert not layers & {"shared.ingest", "shared.bugs"}, f"{module} imports {layers}"
+    assert "shared.releases.track" in _imports(MODULES["shared.ingest.store"])
+
+
+def test_the_ingest_hook_of_releases_never_imports_the_orm():
+    """shared/releases/track.py runs inside every report's transaction (the report's hot path)."""
+    found = _imports(MODULES["shared.releases.track"])
+    assert not {m for m in found if m.startswith("shared.db.models")}, found
+    source = MODULES["shared.releases.track"].read_text(encoding="utf-8")
+    assert "sqlalchemy.orm" not in source

@@ -330,6 +330,20 @@ function SdkSetup({ project, onRotated }: { project: RegisteredProject; onRotate
             <dd>{formatTime(project.created_at)}</dd>
           </div>
         ) : null}
+        {project.key_rotated_at ? (
+          <div className="field">
+            <dt>上次轮换密钥</dt>
+            <dd>{formatTime(project.key_rotated_at)}</dd>
+          </div>
+        ) : null}
+        {project.bug_count !== undefined ? (
+          <div className="field" data-testid="project-counts">
+            <dt>缺陷 / 未解决 / 发生次数</dt>
+            <dd>
+              {project.bug_count} / {project.open_count ?? 0} / {project.occurrence_count ?? 0}
+            </dd>
+          </div>
+        ) : null}
       </dl>
       <h3>DSN</h3>
       <div className="dsn-row">
