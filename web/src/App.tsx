@@ -1,4 +1,5 @@
 import { getConfig } from './api';
+import Alerts from './pages/Alerts';
 import BugDetailPage from './pages/BugDetail';
 import BugList from './pages/BugList';
 import Dashboard from './pages/Dashboard';
@@ -26,6 +27,9 @@ export default function App() {
           <Link to="/projects" className={route.name === 'projects' ? 'active' : undefined}>
             项目
           </Link>
+          <Link to="/alerts" className={route.name === 'alerts' ? 'active' : undefined}>
+            告警
+          </Link>
           <Link to="/settings" className={route.name === 'settings' ? 'active' : undefined}>
             设置
           </Link>
@@ -38,6 +42,7 @@ export default function App() {
         {route.name === 'bug' ? <BugDetailPage key={route.id} id={route.id} /> : null}
         {route.name === 'settings' ? <Settings /> : null}
         {route.name === 'projects' ? <Projects /> : null}
+        {route.name === 'alerts' ? <Alerts /> : null}
         {route.name === 'not-found' ? (
           <div className="page">
             <div className="state state-error" role="alert">

@@ -439,3 +439,90 @@ export function rotateProjectKey(projectId: string): Promise<RegisteredProject> 
     method: 'POST',
   });
 }
+
+// ------------------------------------------------------------------ alerts
+
+export const CHANNEL_TYPES = ['webhook', 'feishu', 'dingtalk', 'wecom', 'slack'] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+export interface AlertTriggers {
+  new_bug: boolean;
+  regression: boolean;
+  spike: { count: number; minutes: number } | null;
+}
+
+/** An alert rule (DESIGN.md "Alerts"); the server never returns a secret, only "***". */
+export interface AlertRule {
+  id: number;
+  name: string;
+  enabled: boolean;
+  project_id: string | null;
+  sources: Source[];
+  min_level: Level;
+  triggers: AlertTriggers;
+  channel: { type: ChannelType; url: string; secret: string | null };
+  throttle_minutes: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type AlertRuleInput = Partial<Omit<AlertRule, 'id' | 'created_at' | 'updated_at' | 'channel'>> & {
+  channel?: { type?: ChannelType; url?: string; secret?: string | null };
+};
+
+export interface AlertDelivery {
+  id: number;
+  rule_id: number;
+  rule_name?: string | null;
+  channel_type?: ChannelType | null;
+  bug_id: number | null;
+  project_id?: string | null;
+  error_type?: string | null;
+  event: 'new_bug' | 'regression' | 'spike' | 'digest' | 'test';
+  status: 'pending' | 'sent' | 'failed';
+  tries: number;
+  last_error: string | null;
+  response?: string | null;
+  created_at: string;
+  attempted_at: string | null;
+  sent_at: string | null;
+  next_attempt_at: string | null;
+  digest_id: number | null;
+}
+
+export interface AlertTestResult {
+  delivered: boolean;
+  status: 'sent' | 'failed';
+  delivery_id: number;
+  answer: string;
+  error: string | null;
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+
+export function getAlertRules(): Promise<{ items: AlertRule[]; total: number }> {
+  return request('/api/v1/alerts');
+}
+
+export function createAlertRule(rule: AlertRuleInput): Promise<AlertRule> {
+  return request('/api/v1/alerts', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(rule) });
+}
+
+export function updateAlertRule(id: number, change: AlertRuleInput): Promise<AlertRule> {
+  return request(`/api/v1/alerts/${id}`, { method: 'PATCH', headers: JSON_HEADERS, body: JSON.stringify(change) });
+}
+
+export function deleteAlertRule(id: number): Promise<{ deleted: true }> {
+  return request(`/api/v1/alerts/${id}`, { method: 'DELETE' });
+}
+
+/** Send a test message now; answers what the channel said. */
+export function testAlertRule(id: number): Promise<AlertTestResult> {
+  return request(`/api/v1/alerts/${id}/test`, { method: 'POST' });
+}
+
+export function getAlertDeliveries(
+  params: { rule_id?: number; status?: string; limit?: number } = {},
+): Promise<{ items: AlertDelivery[]; total: number }> {
+  return request('/api/v1/alerts/deliveries', {}, params);
+}

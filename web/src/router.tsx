@@ -67,6 +67,7 @@ export type Route =
   | { name: 'bug'; id: string }
   | { name: 'settings' }
   | { name: 'projects' }
+  | { name: 'alerts' }
   | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
@@ -75,6 +76,7 @@ export function matchRoute(pathname: string): Route {
   if (path === '/bugs') return { name: 'bugs' };
   if (path === '/settings') return { name: 'settings' };
   if (path === '/projects') return { name: 'projects' };
+  if (path === '/alerts') return { name: 'alerts' };
   const m = /^\/bugs\/(\d+)$/.exec(path);
   if (m) return { name: 'bug', id: m[1] };
   return { name: 'not-found' };
