@@ -51,6 +51,9 @@ function api() {
     if (url.pathname === '/api/v1/projects' && method === 'GET') return json(list);
     if (url.pathname === '/api/v1/projects' && method === 'POST') {
       const body = JSON.parse(String(init!.body));
+      if (body.repository?.includes(' ')) {
+        return json({ error: { code: 'validation_error', message: 'the project is invalid', details: [{ field: 'repository', issue: 'must be 1-200 characters without spaces' }] } }, 422);
+      }
       const p = { ...registered, project_id: body.project_id, repository: body.repository ?? null, sentry_id: 4, dsn: DSN.replace(/3$/, '4') };
       projects.set(body.project_id, p);
       return json(p, 201);
@@ -132,6 +135,13 @@ describe('项目 page', () => {
     fireEvent.click(within(form).getByRole('button', { name: '启用 SDK 接入' }));
     expect((await within(form).findByRole('alert')).textContent).toContain('项目 ID 只能包含');
     expect(calls('POST', '/api/v1/projects')).toHaveLength(0);
+
+    fireEvent.change(within(form).getByRole('textbox', { name: '项目 ID' }), { target: { value: 'billing' } });
+    fireEvent.change(within(form).getByRole('textbox', { name: '代码仓库(可选)' }), { target: { value: 'team shop' } });
+    fireEvent.click(within(form).getByRole('button', { name: '启用 SDK 接入' }));
+    await waitFor(() => expect(within(form).getByRole('alert').textContent).toContain('repository: must be 1-200 characters'));
+    expect(within(form).getByRole('alert').textContent).toContain('启用失败');
+    fireEvent.change(within(form).getByRole('textbox', { name: '代码仓库(可选)' }), { target: { value: '' } });
 
     fireEvent.change(within(form).getByRole('textbox', { name: '项目 ID' }), { target: { value: 'billing' } });
     fireEvent.click(within(form).getByRole('button', { name: '启用 SDK 接入' }));
