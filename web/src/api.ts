@@ -56,12 +56,21 @@ export interface StatusChange {
   created_at: string;
 }
 
+/**
+ * A bug as lists carry it (bugs, tasks/pending): no stack trace, the message cut to 300
+ * characters (`error_message_truncated`), of the context only the short CI/CD and deployment
+ * keys. `getBug` gives the whole bug.
+ */
+export interface BugSummary extends Omit<ErrorLog, 'stack_trace'> {
+  error_message_truncated?: boolean;
+}
+
 export interface BugDetail extends ErrorLog {
   history: StatusChange[];
 }
 
 export interface BugPage {
-  items: ErrorLog[];
+  items: BugSummary[];
   total: number;
   page: number;
   page_size: number;
