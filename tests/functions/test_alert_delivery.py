@@ -393,3 +393,17 @@ def test_rules_are_cached_per_process_and_reloaded_after_the_ttl(send, monkeypat
     time.sleep(1.1)
     bug = send(runtime(line=3))
     assert [(r.bug_id, r.kind) for r in outbox_rows()] == [(bug["id"], "new_bug")]
+
+
+def test_a_failing_channel_costs_a_pass_one_try_not_one_per_message(send, make_rule):
+    with Receiver([(503, b"", 0), OK]) as rx:
+        make_rule(rx.url)
+        for line in range(3):
+            send(runtime(line=line))
+        now = utcnow()
+        result = deliver.run(now=now)
+        assert (result["retry"], result["released"], len(rx.requests)) == (1, 2, 1)
+        assert [(r.status, r.tries) for r in outbox_rows()] == [("pending", 1), ("pending", 0), ("pending", 0)]
+        assert deliver.run(now=now + timedelta(seconds=29))["claimed"] == 0  # all wait for the first retry
+        assert deliver.run(now=now + timedelta(seconds=31))["sent"] == 3
+    assert [(r.status, r.tries) for r in outbox_rows()] == [("sent", 2), ("sent", 1), ("sent", 1)]
