@@ -67,6 +67,11 @@ export interface BugSummary extends Omit<ErrorLog, 'stack_trace'> {
 
 export interface BugDetail extends ErrorLog {
   history: StatusChange[];
+  first_version?: string | null;
+  /** The release the bug was first counted in; null without a version or commit. */
+  release?: ReleaseRef | null;
+  /** The last deploy of its project and environment before it was first seen. */
+  suspect_deploy?: Deploy | null;
 }
 
 export interface BugPage {
@@ -534,4 +539,105 @@ export function getAlertDeliveries(
   params: { rule_id?: number; status?: string; limit?: number } = {},
 ): Promise<{ items: AlertDelivery[]; total: number }> {
   return request('/api/v1/alerts/deliveries', {}, params);
+}
+
+// ------------------------------------------------------------------- releases
+
+export interface ReleaseCounts {
+  cicd_failures: number;
+  deployment_errors: number;
+  new_runtime_bugs: number;
+  regressions: number;
+}
+
+export interface Deploy {
+  id: number;
+  project_id: string;
+  environment: string;
+  /** The release's version. */
+  version: string;
+  commit_sha: string | null;
+  url: string | null;
+  actor: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  deployed_at: string;
+  created_at: string;
+}
+
+export interface ReleaseRef {
+  project_id: string;
+  version: string;
+  commit_sha: string | null;
+  first_seen_at: string;
+}
+
+export interface Release extends ReleaseRef {
+  last_seen_at: string;
+  deploy_count: number;
+  counts: ReleaseCounts;
+  /** The environment the list was asked for (its counts and deploys), else null. */
+  environment: string | null;
+  /** The newest deploys (10 in the list, 100 on a release's page). */
+  deploys: Deploy[];
+}
+
+export interface ReleasePage {
+  items: Release[];
+  total: number;
+  page: number;
+  page_size: number;
+}
+
+/** A bug as a release lists it. */
+export interface ReleaseBug {
+  id: number;
+  project_id: string;
+  source: Source;
+  level: Level;
+  environment: string | null;
+  error_type: string;
+  error_message: string | null;
+  status: BugStatus;
+  occurrence_count: number;
+  is_regression: boolean;
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
+export interface ReleaseEnvironment {
+  environment: string | null;
+  first_seen_at: string;
+  last_seen_at: string;
+  deploy_count: number;
+  counts: ReleaseCounts;
+}
+
+export interface ReleaseDetail extends Release {
+  environments: ReleaseEnvironment[];
+  cicd_failures: ReleaseBug[];
+  deployment_errors: ReleaseBug[];
+  new_runtime_bugs: ReleaseBug[];
+  regressions: ReleaseBug[];
+}
+
+export interface ReleaseListParams {
+  project_id?: string;
+  environment?: string;
+  page?: number;
+  page_size?: number;
+}
+
+export function getReleases(params: ReleaseListParams = {}): Promise<ReleasePage> {
+  return request<ReleasePage>('/api/v1/releases', {}, params);
+}
+
+export function getRelease(projectId: string, version: string, environment?: string): Promise<ReleaseDetail> {
+  const path = `/api/v1/releases/${encodeURIComponent(projectId)}/${encodeURIComponent(version)}`;
+  return request<ReleaseDetail>(path, {}, environment ? { environment } : {});
+}
+
+/** The dashboard's path of a release's page. */
+export function releasePath(projectId: string, version: string): string {
+  return `/releases/${encodeURIComponent(projectId)}/${encodeURIComponent(version)}`;
 }
