@@ -524,7 +524,7 @@ def undecorate:
 def squeeze: gsub("[ \t]+"; " ") | trim;
 
 def never_re: "(?i)(a complete log of this run can be found|this is probably not a problem with npm|additional logging output above|_logs/\\S*debug|process completed with exit code|^npm (err!|error)\\s*$|^npm (err!|error)\\s+(code|errno|path|workspace|location|command|signal|syscall|exit status|failed at the|lifecycle script|cwd|argv|node v|npm\\s+v|os|at )\\b|^npm (err!|error) (make sure you have the latest|if you do, this is most likely|not with npm itself|tell the author|you can get information on how|npm (bugs|owner)|or if that isn't available|please include the following|\\s+\\S*npm-debug\\.log)|for more information about this error, try|^help: |^note: |^to reuse those artifacts|^info visit https://yarnpkg)";
-def tool_re: "^(error\\[E\\d+\\]: |panic: |fatal error: |WARNING: DATA RACE|--- FAIL: |(FAILED|ERROR) \\S+ - \\S|_+ ERROR (collecting|at setup of|at teardown of) .+ _+$|● |(FAIL|×|✕|❯)\\s+\\S+\\.[cm]?[jt]sx?\\s+>\\s|\\S+\\(\\d+,\\d+\\): error TS\\d+:|\\S+:\\d+:\\d+ - error TS\\d+:|\\S+\\.pyi?:\\d+:\\d+: [A-Z]+\\d+\\b|\\d+:\\d+\\s+Error: |error: error validating |Error from server|error: unable to recognize |error: resource mapping not found|The \\S+ \"[^\"]+\" is invalid|Error: (INSTALLATION|UPGRADE|ROLLBACK|UNINSTALLATION) FAILED: )";
+def tool_re: "^(error\\[E\\d+\\]: |panic: |fatal error: |WARNING: DATA RACE|--- FAIL: |(FAILED|ERROR) \\S+ - \\S|_+ ERROR (collecting|at setup of|at teardown of) .+ _+$|● (?!Console$)|[A-Z]{1,4}\\d{3,4} (\\[\\*\\] )?\\S.*|(FAIL|×|✕|❯)\\s+\\S+\\.[cm]?[jt]sx?\\s+>\\s|\\S+\\(\\d+,\\d+\\): error TS\\d+:|\\S+:\\d+:\\d+ - error TS\\d+:|\\S+\\.pyi?:\\d+:\\d+: [A-Z]+\\d+\\b|\\d+:\\d+\\s+Error: |error: error validating |Error from server|error: unable to recognize |error: resource mapping not found|The \\S+ \"[^\"]+\" is invalid|Error: (INSTALLATION|UPGRADE|ROLLBACK|UNINSTALLATION) FAILED: )";
 # Indentation matters for these: eslint's problems and compilers' "file:line:col: message".
 def tool_raw_re: "^(\\s+\\d+:\\d+\\s+error\\s+\\S|\\S+\\.(go|c|cc|cpp|cxx|h|hpp|java|kt|swift|zig|cs|scala|rs):\\d+(:\\d+)?: (?!(warning|note):|\\[(debug|info|trace)\\])\\S)";
 def docker_re: "(?i)(failed to solve:|^ERROR: failed to build|^ERROR: process \".*\" did not complete successfully|returned a non-zero code: \\d+|^ERROR: executor failed running)";
@@ -557,6 +557,7 @@ def describe($lines; $i):
       ([ $after[] | capture("\\.(?<test>Test\\w+)\\(") | .test ][0]) as $test
       | if $test then "\($t) in \($test)" else $t end
     elif ($t | test("^● ")) and ($after | length > 0) then "\($t): \($after[0])"
+    elif ($t | test("^[A-Z]{1,4}\\d{3,4} ")) and (($after[0] // "") | test("^--> \\S")) then "\($after[0] | sub("^--> "; "")): \($t)"
     elif ($t | test("^_+ ERROR .+ _+$")) then
       ($t | sub("^_+ "; "") | sub(" _+$"; "")) as $head
       | ([ $after[] | select(test("^E\\s+\\S")) | sub("^E\\s+"; "") ][0]) as $e
@@ -587,7 +588,7 @@ def log_type:
     if any_line("failed to solve:|^#\\d+ \\[[^\\]]+\\] |^ERROR: failed to build|returned a non-zero code: \\d+|^Step \\d+/\\d+ : ") then "DockerBuildError"
     elif any_line("error validating \"|^Error from server|unable to recognize \"|resource mapping not found|^The \\S+ \"[^\"]+\" is invalid|^Error: (INSTALLATION|UPGRADE|ROLLBACK) FAILED|exceeded its progress deadline|^error: timed out waiting for the condition") then "DeployError"
     elif any_line("^=+ (FAILURES|ERRORS) =+$|short test summary info|^--- FAIL: |^FAIL\\s+\\S+\\s+[\\d.]+s$|^\\s*Tests?:\\s+.*\\d+ failed|^\\s*Test (Files|Suites):?\\s+.*\\d+ failed|^test result: FAILED|^\\s*● |^\\s*\\d+ failing$") then "TestFailure"
-    elif any_line("^✖ \\d+ problems?|^\\s+\\d+:\\d+\\s+(error|warning)\\s+.+\\s\\S+$|^\\S+\\.pyi?:\\d+:\\d+: [A-Z]+\\d+ |^would reformat ") then "LintError"
+    elif any_line("^✖ \\d+ problems?|^\\s+\\d+:\\d+\\s+(error|warning)\\s+.+\\s\\S+$|^\\S+\\.pyi?:\\d+:\\d+: [A-Z]+\\d+ |^\\s*--> \\S+\\.pyi?:\\d+:\\d+$|^\\S+\\.pyi?:\\d+: error: .*\\[[\\w-]+\\]$|^would reformat ") then "LintError"
     elif any_line("^npm (ERR!|error) |ELIFECYCLE|ERR_PNPM_|^error Command failed with exit code|error TS\\d+:|error during build:|^\\s*ERROR in ") then "NpmBuildError"
     else null end;
 
