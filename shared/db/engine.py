@@ -119,7 +119,11 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 def dispose_engines() -> None:
-    """Close every pool (tests switch databases; a forked worker must not share sockets)."""
+    """Close every pool, the ingest path's too (tests switch databases; a forked worker
+    must not share sockets)."""
+    from shared.db import driver
+
+    driver.close_all()
     with _engines_lock:
         for engine in _engines.values():
             engine.dispose()
