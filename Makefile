@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 PYTEST_ARGS ?=
 
-.PHONY: dev test venv web web-deps services browser test-py test-web bench clean
+.PHONY: dev test venv web web-deps services browser node-sdk test-py test-web bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,10 +30,17 @@ dev: venv web
 services:
 	bash scripts/ensure-postgres.sh
 
+## make browser: what the browser tests need: Debian's Chromium, and the npm packages of the
+## page that reports with the real @sentry/browser (bundled by esbuild in tests/web_e2e).
 browser:
 	bash scripts/ensure-chromium.sh
+	cd tests/web_e2e/browser_sdk && npm ci --no-audit --no-fund
 
-test-py: venv services
+## make node-sdk: the real @sentry/node that tests/functions/test_sentry_node_sdk.py runs (npm).
+node-sdk:
+	cd tests/functions/node_sdk && npm ci --no-audit --no-fund
+
+test-py: venv services node-sdk
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-web: web
@@ -48,4 +55,4 @@ bench: venv services
 	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) web/node_modules web/dist data
+	rm -rf $(VENV) web/node_modules web/dist data tests/functions/node_sdk/node_modules

@@ -43,7 +43,7 @@ Report a failed CI/CD step to Log Center. Always exits 0.
 Arguments:
   project_id           Log Center project id (letters, digits, _ . -)
   step_name            the step that failed, e.g. "docker build"; also picks the error type
-  message              the error message; default: the last error line of the log
+  message              the error message; default: the first line of the real failure in the log
 
 Options:
   --log-file PATH      send the tail of this log (last 200 lines, at most 64 KiB); - reads stdin
@@ -60,8 +60,9 @@ Environment:
 
 Error types inferred from step_name (first match wins): docker -> DockerBuildError;
 test, pytest, jest, vitest -> TestFailure; lint, eslint, ruff, flake8 -> LintError;
-deploy, kubectl, helm -> DeployError; npm, yarn, pnpm, vite, webpack -> NpmBuildError;
-anything else -> BuildError.
+deploy, kubectl, helm -> DeployError; npm, yarn, pnpm, vite, webpack -> NpmBuildError.
+A step name that says none of these ("build", "make push") takes the type the log
+shows (buildkit, kubectl/oc/helm, test runners, linters, npm/pnpm/yarn), else BuildError.
 EOF
 }
 
@@ -193,9 +194,9 @@ infer_error_type() {
         echo DeployError
     elif step_has 'npm' 'yarn' 'pnpm' 'vite' 'webpack'; then
         echo NpmBuildError
-    else
-        echo BuildError
     fi
+    # Nothing telling ("build", "make push", "ci"): the jq program reads the type off the
+    # log (buildkit, kubectl/helm, test runners, linters, npm), else BuildError.
 }
 
 [ -n "$error_type" ] || error_type=$(infer_error_type)
@@ -247,6 +248,17 @@ run_url=${LOG_CENTER_RUN_URL:-}
 if [ -z "$run_url" ] && [ -n "$server_url" ] && [ -n "$repository" ] && [ -n "$run_id" ]; then
     run_url="${server_url%/}/$repository/actions/runs/$run_id"
 fi
+
+# One id per report, sent again unchanged on the retry below: Log Center counts an event_id
+# once, so a report whose answer was lost (a 503 mid-commit) is never counted twice.
+event_id=""
+if [ -r /proc/sys/kernel/random/uuid ]; then
+    event_id=$(tr -dc 'a-f0-9' </proc/sys/kernel/random/uuid 2>/dev/null)
+fi
+if [ "${#event_id}" != 32 ]; then
+    event_id=$(od -An -N16 -tx1 /dev/urandom 2>/dev/null | tr -dc 'a-f0-9')
+fi
+[ "${#event_id}" = 32 ] || event_id=""
 
 # The jq program: scrubbing, message extraction, byte cap, payload. Every value comes in
 # through --arg or --rawfile; nothing is spliced into JSON text by the shell.
@@ -343,34 +355,103 @@ def cap_bytes($n):
 
 def trim: sub("^[ \t]+"; "") | sub("[ \t]+$"; "");
 
-# The last meaningful error line of the (scrubbed) log.
+# ---- Which line is the failure (docs/ci-reporter.md "Message from the log").
+# Lines are tiered; the message is the FIRST line of the best tool-specific (1) or generic
+# error (2) tier — tools print the real failure first and summaries after it — else the LAST
+# line of the weaker tiers: docker's own summary (3), anything error-looking (4), a wrapper
+# that names what failed (5), a bare wrapper (6), any other line (7). Noise never counts.
+
+# A log line without the runner's decorations: timestamps, ##[error], buildkit's "#12 0.812 ".
+def undecorate:
+  sub("^\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z ?"; "")
+  | sub("^(##\\[error\\]|::error[^:]*::)"; "")
+  | sub("^#\\d+ \\d+\\.\\d+ ?"; "")
+  | sub("^#\\d+ (?=ERROR:)"; "")
+  | sub("^Error: (?=\\s+\\d+:\\d+\\s+error\\s)"; "")
+  | sub("[ \t\r]+$"; "");
+
+def squeeze: gsub("[ \t]+"; " ") | trim;
+
+def never_re: "(?i)(a complete log of this run can be found|this is probably not a problem with npm|additional logging output above|_logs/\\S*debug|process completed with exit code|^npm (err!|error)\\s*$|^npm (err!|error)\\s+(code|errno|path|workspace|location|command|signal|syscall|exit status|failed at the|lifecycle script|cwd|argv|node v|npm\\s+v|os|at )\\b|^npm (err!|error) (make sure you have the latest|if you do, this is most likely|not with npm itself|tell the author|you can get information on how|npm (bugs|owner)|or if that isn't available|please include the following|\\s+\\S*npm-debug\\.log)|for more information about this error, try|^help: |^note: |^to reuse those artifacts|^info visit https://yarnpkg)";
+def tool_re: "^(error\\[E\\d+\\]: |panic: |fatal error: |WARNING: DATA RACE|--- FAIL: |(FAILED|ERROR) \\S+ - \\S|_+ ERROR (collecting|at setup of|at teardown of) .+ _+$|● |(FAIL|×|✕|❯)\\s+\\S+\\.[cm]?[jt]sx?\\s+>\\s|\\S+\\(\\d+,\\d+\\): error TS\\d+:|\\S+:\\d+:\\d+ - error TS\\d+:|\\S+\\.pyi?:\\d+:\\d+: [A-Z]+\\d+\\b|\\d+:\\d+\\s+Error: |error: error validating |Error from server|error: unable to recognize |error: resource mapping not found|The \\S+ \"[^\"]+\" is invalid|Error: (INSTALLATION|UPGRADE|ROLLBACK|UNINSTALLATION) FAILED: )";
+# Indentation matters for these: eslint's problems and compilers' "file:line:col: message".
+def tool_raw_re: "^(\\s+\\d+:\\d+\\s+error\\s+\\S|\\S+\\.(go|c|cc|cpp|cxx|h|hpp|java|kt|swift|zig|cs|scala|rs):\\d+(:\\d+)?: (?!(warning|note):|\\[(debug|info|trace)\\])\\S)";
+def docker_re: "(?i)(failed to solve:|^ERROR: failed to build|^ERROR: process \".*\" did not complete successfully|returned a non-zero code: \\d+|^ERROR: executor failed running)";
+def wrapper_re: "(?i)(^make(\\[\\d+\\])?: \\*\\*\\*|^ERROR: \"[^\"]+\" exited with \\d+|ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL|^error: (could not compile|aborting due to|failed to compile|build failed|test failed, to rerun|recipe `)|^warning: build failed|^FAIL\\s+\\S+\\s+[\\d.]+s$|^FAIL$|^=+ .* =+$|^!+ .* !+$|^(tests?|test suites|test files):?\\s+.*\\d+ failed|^test result: FAILED|^✖ \\d+ problems?|^found \\d+ errors?\\b|^npm (err!|error)(\\s|$)|interrupted: \\d+ errors?)";
+def bare_re: "(?i)(elifecycle|command failed with exit code|^exit status \\d+$|^error: (error: )*(undefined|null|\\[object object\\])\\.?$|^traceback|└─ failed in|^error: script \"[^\"]+\" exited with)";
+def generic_re: "^((error|Error|ERROR|fatal|Fatal|FATAL)(\\[[\\w-]+\\])?:\\s*\\S|\\[(ERROR|FATAL)\\]\\s|E:\\s|ERR_PNPM_\\w+|error \\S|([\\w$]+\\.)*[\\w$]*(Error|Exception)(: |$)|error during build:|.*: (error|fatal error): \\S)";
+def err_re: "(?i)(\\berr(or)?s?\\b|err!|\\bfatal\\b|\\bfail(ed|ure|ures|s)?\\b|exception|\\bpanic\\b|\\bcannot\\b|\\bcould not\\b|\\bunable to\\b|denied|refused|\\btimed out\\b|segmentation fault|\\bkilled\\b|✖|✗|×)";
+def none_re: "(?i)(\\b(0|no|zero) (errors?|failures?|failed)\\b)";
+
+def tier_of($r):
+  ($r | trim) as $t
+  | if $t == "" or ($t | test(never_re)) then null
+    elif ($t | test(bare_re)) then 6
+    elif ($t | test(wrapper_re)) then 5
+    elif ($t | test(tool_re)) or ($r | test(tool_raw_re)) then 1
+    elif ($t | test(docker_re)) then 3
+    elif ($t | test(none_re)) then 7
+    elif ($t | test(generic_re)) or ($r | test("^E\\s{2,}\\S")) then 2
+    elif ($t | test(err_re)) then 4
+    else 7 end;
+
+# The chosen line, with what a reader needs from its neighbours: rustc's location, go's
+# first assertion, jest's first detail, pytest's exception, eslint's file.
+def describe($lines; $i):
+  ($lines[$i] | trim) as $t
+  | [ $lines[$i + 1:][] | trim | select(length > 0) ] as $after
+  | if ($t | test("^error\\[E\\d+\\]: ")) and (($after[0] // "") | test("^--> \\S")) then "\($t) \($after[0])"
+    elif ($t | test("^--- FAIL: ")) and (($lines[$i + 1] // "") | test("^\\s+\\S+\\.go:\\d+: ")) then "\($t) \($lines[$i + 1] | trim)"
+    elif ($t | test("^WARNING: DATA RACE")) then
+      ([ $after[] | capture("\\.(?<test>Test\\w+)\\(") | .test ][0]) as $test
+      | if $test then "\($t) in \($test)" else $t end
+    elif ($t | test("^● ")) and ($after | length > 0) then "\($t): \($after[0])"
+    elif ($t | test("^_+ ERROR .+ _+$")) then
+      ($t | sub("^_+ "; "") | sub(" _+$"; "")) as $head
+      | ([ $after[] | select(test("^E\\s+\\S")) | sub("^E\\s+"; "") ][0]) as $e
+      | if $e then "\($head): \($e)" else $head end
+    elif ($lines[$i] | test("^(\\s+\\d+:\\d+\\s+error\\s|\\d+:\\d+\\s+Error: )")) then
+      ([ $lines[:$i][] | select(test("^\\S+$") and test("[/.]")) ] | last) as $file
+      | ($t | squeeze) as $problem
+      | if $file then "\($file | sub("^/home/runner/work/[^/]+/[^/]+/"; "")):\($problem)" else $problem end
+    elif ($t | test("^E\\s{2,}")) then $t | sub("^E\\s+"; "")
+    elif ($t | test(":$")) and ($after | length > 0) then "\($t) \($after[0])"
+    else $t end;
+
 def error_line:
-  "(?i)(\\berr(or)?s?\\b|err!|\\bfatal\\b|\\bfail(ed|ure|ures|s)?\\b|exception|\\bpanic\\b|traceback|\\bcannot\\b|\\bcould not\\b|\\bunable to\\b|denied|refused|\\btimed out\\b|segmentation fault|\\bkilled\\b|✖|✗|×)" as $err
-  | "(?i)(\\b(0|no|zero) (errors?|failures?|failed)\\b)" as $none
-  # never the message: pointers to other logs, runner epilogues, npm's bookkeeping
-  | "(?i)(a complete log of this run can be found|this is probably not a problem with npm|additional logging output above|_logs/\\S*debug|process completed with exit code|^npm (err!|error)\\s*$|^npm (err!|error)\\s+(code|errno|path|workspace|location|command|signal|syscall|exit status|failed at the|lifecycle script)\\b)" as $noise
-  # only when nothing better: package-manager and make wrappers, test-run summaries
-  | "(?i)(^npm (err!|error)(\\s|$)|elifecycle|command failed with exit code|^make(\\[\\d+\\])?: \\*\\*\\*|^=+ .* =+$|^(tests?|test suites|test files):?\\s+\\d+ failed)" as $wrapper
-  | [ split("\n")[]
-      | sub("^\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z\\s+"; "")
-      | sub("^(##\\[error\\]|::error[^:]*::)"; "")
-      | trim
-      | select(length > 0) ] as $lines
-  | ( [ $lines[] | select(test($err) and (test($none) | not) and (test($noise) | not) and (test($wrapper) | not)) ] | last )
-    // ( [ $lines[] | select(test($err) and (test($none) | not) and (test($noise) | not)) ] | last )
-    // ( [ $lines[] | select(test($noise) | not) ] | last );
+  [ split("\n")[] | undecorate ] as $lines
+  | [ range(0; $lines | length) as $i | tier_of($lines[$i]) as $tier | select($tier != null) | {i: $i, tier: $tier} ] as $hits
+  | if ($hits | length) == 0 then null
+    else
+      ($hits | map(.tier) | min) as $best
+      | [ $hits[] | select(.tier == $best) | .i ] as $at
+      | describe($lines; if $best <= 2 then $at[0] else $at[-1] end)
+    end;
+
+# ---- The error type when neither --error-type nor the step name says it: what the log shows.
+# Docker first (its steps run every other tool), then deploys, tests, linters, npm.
+def log_type:
+  [ split("\n")[] | undecorate ] as $lines
+  | def any_line($re): any($lines[]; test($re));
+    if any_line("failed to solve:|^#\\d+ \\[[^\\]]+\\] |^ERROR: failed to build|returned a non-zero code: \\d+|^Step \\d+/\\d+ : ") then "DockerBuildError"
+    elif any_line("error validating \"|^Error from server|unable to recognize \"|resource mapping not found|^The \\S+ \"[^\"]+\" is invalid|^Error: (INSTALLATION|UPGRADE|ROLLBACK) FAILED|exceeded its progress deadline|^error: timed out waiting for the condition") then "DeployError"
+    elif any_line("^=+ (FAILURES|ERRORS) =+$|short test summary info|^--- FAIL: |^FAIL\\s+\\S+\\s+[\\d.]+s$|^\\s*Tests?:\\s+.*\\d+ failed|^\\s*Test (Files|Suites):?\\s+.*\\d+ failed|^test result: FAILED|^\\s*● |^\\s*\\d+ failing$") then "TestFailure"
+    elif any_line("^✖ \\d+ problems?|^\\s+\\d+:\\d+\\s+(error|warning)\\s+.+\\s\\S+$|^\\S+\\.pyi?:\\d+:\\d+: [A-Z]+\\d+ |^would reformat ") then "LintError"
+    elif any_line("^npm (ERR!|error) |ELIFECYCLE|ERR_PNPM_|^error Command failed with exit code|error TS\\d+:|error during build:|^\\s*ERROR in ") then "NpmBuildError"
+    else null end;
 
 env_secrets as $secrets
 | (if $has_log then ($log | split("\n") | map(clean_line) | join("\n") | scrub($secrets) | cap_bytes($max_bytes)) else null end) as $tail
 | (if $message != "" then ($message | scrub($secrets))
    else ((($tail // "") | error_line) // ($step + " failed")) | .[:1024]
    end) as $msg
+| (if $error_type != "" then $error_type else ((($tail // "") | log_type) // "BuildError") end) as $type
 | {
     project_id: $project,
     source: "cicd",
     level: "ERROR",
     timestamp: $timestamp,
-    error: {type: $error_type, message: $msg},
+    error: {type: $type, message: $msg},
     context: ({
       workflow_name: $workflow, job_name: $job, step_name: $step, run_id: $run_id,
       run_number: $run_number, run_url: $run_url, repository: $repository, ref: $ref,
@@ -378,6 +459,7 @@ env_secrets as $secrets
     } | with_entries(select(.value != "")))
   }
 | if $sha != "" then .commit_hash = $sha else . end
+| if $event_id != "" then .event_id = $event_id else . end
 | if $tail != null then .context.log_tail = $tail else . end
 JQ
 
@@ -400,11 +482,13 @@ if ! jq -n \
     --arg ref "$(ci_env REF)" \
     --arg sha "$(ci_env SHA)" \
     --arg actor "$(ci_env ACTOR)" \
+    --arg event_id "$event_id" \
     --argjson has_log "$has_log" \
     --argjson max_bytes "$MAX_BYTES" \
     "$JQ_PROGRAM" >"$payload" 2>"$TMPDIR_REPORT/jq.err"; then
     give_up "could not build the report with jq (jq 1.6 or newer is needed)"
 fi
+error_type=$(jq -r '.error.type' "$payload" 2>/dev/null | head -c 128 | tr -cd 'A-Za-z0-9_.-')
 
 if [ "$dry_run" = 1 ]; then
     cat "$payload"
@@ -432,6 +516,13 @@ fi
 
 http_code=$(curl "${curl_args[@]}" -- "$endpoint" 2>/dev/null)
 curl_rc=$?
+# One retry, with the same body and so the same event_id, when Log Center was briefly
+# unavailable (503/429) or dropped the connection; never after a timeout (the 10 s bound).
+if [ "$curl_rc" = 52 ] || [ "$curl_rc" = 56 ] || { [ "$curl_rc" = 0 ] && { [ "$http_code" = 503 ] || [ "$http_code" = 429 ]; }; }; then
+    sleep 1
+    http_code=$(curl "${curl_args[@]}" -- "$endpoint" 2>/dev/null)
+    curl_rc=$?
+fi
 
 if [ "$curl_rc" != 0 ]; then
     case $curl_rc in

@@ -13,6 +13,7 @@ import shutil
 import sys
 from typing import Any, Sequence
 
+from repair_agent.agent import evidence
 from repair_agent.agent.runner import RunOptions, Runner, Stopper
 from repair_agent.agent.task_manager import MAX_PENDING_LIMIT, LogCenterError, TaskManager
 from repair_agent.config import ConfigError, load_config
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive_int, default=50, help=f"at most this many (max {MAX_PENDING_LIMIT})")
     p.add_argument("--json", action="store_true", help="print Log Center's JSON answer")
 
-    p = sub.add_parser("show", help="one bug with its status history")
+    p = sub.add_parser("show", help="one bug with its latest occurrences, in-app frames and status history")
     p.add_argument("id", type=_positive_int)
     p.add_argument("--json", action="store_true")
 
@@ -150,6 +151,8 @@ def print_bug(bug: dict[str, Any]) -> None:
         text = trace if isinstance(trace, str) else json.dumps(trace, ensure_ascii=False, indent=2)
         for line in text.rstrip().splitlines():
             print(f"    {line}")
+    for line in evidence.describe(bug):
+        print(line)
     history = bug.get("history") or []
     if history:
         print("  history (newest first):")
@@ -181,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_json(answer) if args.json else print_list(answer, args.project)
         elif args.command == "show":
             bug = tm.get_bug(args.id)
+            bug = evidence.enrich(bug, tm.recent_occurrences(args.id, evidence.RECENT_OCCURRENCES))
             print_json(bug) if args.json else print_bug(bug)
         elif args.command == "claim":
             bug = tm.claim(args.id, args.note)

@@ -36,6 +36,11 @@ FUNCTIONS = {
     "stats": ("stats", "stats"),
     "pod-scanner": ("pod_scanner", "pod_scanner"),
     "retention": ("retention", "retention"),
+    "alerts": ("alerts", "alerts"),
+    "notify": ("notify", "notify"),
+    "projects": ("projects", "projects"),
+    "sentry": ("sentry", "sentry"),
+    "releases": ("releases", "releases"),
 }
 # Longest path and path segment a request may name: what Linux allows (PATH_MAX, NAME_MAX).
 # Anything longer names no file and no route; asking the file system would raise.
@@ -45,10 +50,16 @@ MAX_SEGMENT = 255
 API_ROUTES = [
     ("/api/v1/logs/report", "report"),
     ("/api/v1/bugs", "bugs"),
-    ("/api/v1/projects", "bugs"),
+    ("/api/v1/projects", "projects"),
     ("/api/v1/tasks", "tasks"),
     ("/api/v1/dashboard", "stats"),
     ("/api/v1/retention", "retention"),
+    ("/api/v1/alerts", "alerts"),
+    ("/api/v1/releases", "releases"),
+    ("/api/v1/deploys", "releases"),
+    # Sentry SDKs post to /api/<sentry_id>/envelope/ and /store/: every /api path no longer
+    # prefix names. The longest matching prefix wins, as in a Kubernetes Ingress.
+    ("/api", "sentry"),
 ]
 
 log = logging.getLogger("logcenter.gateway")
@@ -79,10 +90,8 @@ def function_for(path: str) -> str | None:
     if path.startswith("/function/"):
         name = path.split("/")[2]
         return name if name in FUNCTIONS else None
-    for prefix, name in API_ROUTES:
-        if path == prefix or path.startswith(prefix + "/"):
-            return name
-    return None
+    matches = [(prefix, name) for prefix, name in API_ROUTES if path == prefix or path.startswith(prefix + "/")]
+    return max(matches, key=lambda m: len(m[0]))[1] if matches else None
 
 
 def create_app(web_dist: Path = WEB_DIST) -> flask.Flask:
@@ -182,6 +191,10 @@ def main(argv: list[str] | None = None) -> None:
     from shared.db.engine import get_engine
 
     get_engine()  # create or upgrade the schema before the first request
+    from shared.alerts.worker import NotifyWorker
+
+    # Alerts: delivered from a background thread, poked by reports and sweeping on an interval.
+    NotifyWorker(get_settings().notify_sweep_seconds, f"http://{args.host}:{args.port}").start()
     log.info("Log Center on http://%s:%d/ (database: %s)", args.host, args.port,
              get_settings().database_url.split("@")[-1])
     from werkzeug.serving import run_simple

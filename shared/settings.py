@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Union
@@ -85,6 +86,16 @@ def _public_url(raw: str) -> str | None:
     return value
 
 
+def _http_url(name: str, raw: str) -> str | None:
+    value = raw.strip()
+    if not value:
+        return None
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -104,6 +115,9 @@ class Settings:
     notify_lease_seconds: int = 60
     notify_retry_seconds: int = 30
     notify_per_minute: int = 20
+    # Where the report function pokes `notify` after a report that produced an alert
+    # (OpenFaaS: the gateway's /async-function/notify). Unset: no poke; the cron delivers.
+    notify_url: str | None = None
     retention_days: int = 90
     resolved_retention_days: int = 180
 
@@ -147,9 +161,72 @@ class Settings:
             notify_lease_seconds=read_number("LOGCENTER_NOTIFY_LEASE_SECONDS", 60, 1),
             notify_retry_seconds=read_number("LOGCENTER_NOTIFY_RETRY_SECONDS", 30, 1),
             notify_per_minute=read_number("LOGCENTER_NOTIFY_PER_MINUTE", 20, 1),
+            notify_url=_http_url("LOGCENTER_NOTIFY_URL", os.environ.get("LOGCENTER_NOTIFY_URL", "")),
             retention_days=read_number("LOGCENTER_RETENTION_DAYS", 90, 1),
             resolved_retention_days=read_number("LOGCENTER_RESOLVED_RETENTION_DAYS", 180, 1),
         )
+
+
+# ---------------------------------------------------------------- the pod scanner
+# The scanner runs as its own process (CronJob) or function, with its own variables (no
+# LOGCENTER_ prefix: they describe the cluster side). podscan.ScanConfig.from_env() is built
+# from this; functions/pod_scanner/podscan/config.py documents each variable.
+SCANNER_TOKEN_SECRET = "logcenter-ingest-token"
+
+
+def _scanner_project_map(raw: str, project_id: re.Pattern) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        label, sep, project = item.partition("=")
+        label, project = label.strip(), project.strip()
+        if not sep or not label or not project:
+            raise ConfigError("PROJECT_MAP looks like label-value=project_id,other=project2")
+        if not project_id.fullmatch(project):
+            raise ConfigError(f"PROJECT_MAP: {project!r} is not a valid project_id")
+        mapping[label] = project
+    return mapping
+
+
+def scanner_settings(env: Mapping[str, str] | None = None) -> dict:
+    """The pod scanner's settings as keyword arguments of podscan.ScanConfig."""
+    from shared.core.limits import PROJECT_ID_PATTERN
+
+    env = dict(os.environ if env is None else env)
+    project_id = re.compile(PROJECT_ID_PATTERN)
+    namespaces = tuple(dict.fromkeys(n.strip() for n in env.get("NAMESPACES", "").split(",") if n.strip()))
+    url = env.get("LOG_CENTER_URL", "").strip() or "http://127.0.0.1:8080"
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"LOG_CENTER_URL must start with http:// or https://, got {url!r}")
+    default_project = env.get("DEFAULT_PROJECT", "").strip() or None
+    if default_project and not project_id.fullmatch(default_project):
+        raise ConfigError(f"DEFAULT_PROJECT {default_project!r} is not a valid project_id")
+
+    def number(name: str, default: Number, minimum: Number, kind: type = int) -> Number:
+        return read_number(name, default, minimum, kind, env=env)
+
+    return dict(
+        namespaces=namespaces,
+        log_center_url=url,
+        log_center_token=read_secret("LOG_CENTER_TOKEN", SCANNER_TOKEN_SECRET, env),
+        project_label=env.get("PROJECT_LABEL", "").strip() or "app",
+        project_map=_scanner_project_map(env.get("PROJECT_MAP", ""), project_id),
+        default_project=default_project,
+        log_tail_lines=number("LOG_TAIL_LINES", 100, 1),
+        log_limit_bytes=number("LOG_LIMIT_BYTES", 65536, 1024),
+        image_pull_grace_seconds=number("IMAGE_PULL_GRACE_SECONDS", 180.0, 0, float),
+        unschedulable_grace_seconds=number("UNSCHEDULABLE_GRACE_SECONDS", 300.0, 0, float),
+        lookback_seconds=number("LOOKBACK_SECONDS", 900.0, 0, float),
+        init_grace_seconds=number("INIT_GRACE_SECONDS", 600.0, 0, float),
+        ready_grace_seconds=number("READY_GRACE_SECONDS", 600.0, 0, float),
+        concurrency=number("SCAN_CONCURRENCY", 8, 1),
+        page_size=number("PAGE_SIZE", 500, 1),
+        kube_timeout=number("KUBE_TIMEOUT_SECONDS", 30.0, 0.1, float),
+        report_timeout=number("REPORT_TIMEOUT_SECONDS", 10.0, 0.1, float),
+        environment=env.get("ENVIRONMENT", "").strip() or None,
+    )
 
 
 @functools.lru_cache(maxsize=1)

@@ -24,7 +24,9 @@ from tests.support.gateway import LiveGateway
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_TARGETS = {"report": "report", "bugs": "bugs", "tasks": "tasks", "stats": "stats",
-                    "pod_scanner": "pod_scanner", "retention": "retention"}
+                    "pod_scanner": "pod_scanner", "retention": "retention",
+                    "projects": "projects", "sentry": "sentry", "alerts": "alerts", "notify": "notify",
+                    "releases": "releases"}
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""bugs: list, detail, occurrences, status changes and the projects list."""
+"""bugs: list, detail, occurrences and status changes (the projects list is the projects function's)."""
 
 import functions_framework
 
@@ -25,11 +25,6 @@ def _list(call: Call):
     page = integer(call.arg("page"), "page", 1, 1, 1_000_000)
     page_size = integer(call.arg("page_size"), "page_size", 20, 1, limits.MAX_PAGE_SIZE)
     return queries.list_bugs(filters, page, page_size, call.arg("sort"))
-
-
-@router.route("GET", "/api/v1/projects", "/projects")
-def _projects(call: Call):
-    return queries.list_projects(choice_list(call.arg("source"), "source", SOURCES, str.lower))
 
 
 @router.route("GET", "/api/v1/bugs/{id}", "/{id}")

@@ -31,6 +31,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable
 
+from repair_agent.agent import evidence
 from repair_agent.agent.task_manager import (ApiError, BadResponse, Conflict, LogCenterError, NotFound,
                                              TaskManager, Unauthorized, Unreachable)
 
@@ -345,6 +346,7 @@ class Runner:
         where = f" at {bug['file_path']}:{bug['line_number']}" if bug.get("file_path") else ""
         self.say(f"bug {bug_id}: claimed ({bug.get('project_id')}: {bug.get('error_type')}{where}); "
                  f"running the repair command")
+        bug = self._with_evidence(bug)
         env = dict(os.environ)
         env.update({"LOG_CENTER_BUG_ID": str(bug_id), "LOG_CENTER_PROJECT_ID": str(bug.get("project_id") or ""),
                     "LOG_CENTER_URL": self.tm.base_url})
@@ -357,6 +359,17 @@ class Runner:
         self._record(bug, status, note)
         self.say(f"bug {bug_id}: {status} — {note.splitlines()[0]}")
         return status
+
+    def _with_evidence(self, bug: dict[str, Any]) -> dict[str, Any]:
+        """The claimed bug plus its latest occurrences and in-app frames. A server that cannot give
+        them (too old, or a hiccup) must not cost the repair: the command gets the bug alone."""
+        try:
+            occurrences = self.tm.recent_occurrences(bug["id"], evidence.RECENT_OCCURRENCES)
+        except LogCenterError as exc:
+            self.warn(f"bug {bug['id']}: could not fetch its occurrences ({exc}); the repair command gets "
+                      f"the bug without them")
+            occurrences = []
+        return evidence.enrich(bug, occurrences)
 
     def _record(self, bug: dict[str, Any], status: str, note: str) -> None:
         bug_id = bug["id"]

@@ -104,6 +104,16 @@ class TaskManager:
         """One bug, whole, with its status history (newest first)."""
         return self._call("GET", f"/api/v1/bugs/{int(bug_id)}")
 
+    def recent_occurrences(self, bug_id: int, limit: int) -> list[dict[str, Any]]:
+        """The bug's newest `limit` kept occurrences, newest first."""
+        answer = self._call("GET", f"/api/v1/bugs/{int(bug_id)}/occurrences",
+                            params={"page": 1, "page_size": max(1, int(limit))})
+        items = answer.get("items") if isinstance(answer, dict) else None
+        if not isinstance(items, list):
+            raise BadResponse(f"GET {self.base_url}/api/v1/bugs/{int(bug_id)}/occurrences answered without "
+                              f"an `items` list")
+        return items
+
     # ------------------------------------------------------------------ plumbing
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:

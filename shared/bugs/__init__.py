@@ -4,5 +4,6 @@ Listing, searching and reading them (queries), changing a status with its histor
 counters (status), the repair queue and its atomic claim (tasks), the dashboard's figures
 (stats) and the response shapes (serialize).
 
-Imports http (errors), db (models, counters, sessions) and the leaves.
+Imports http (errors), db (models, counters, sessions), releases (a bug's release and
+suspect deploy on its detail) and the leaves.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, union
 from sqlalchemy.orm import Session
 
 from shared.bugs.serialize import bug_dict, history_dict
@@ -13,6 +13,7 @@ from shared.core.vocabulary import OPEN_STATUSES
 from shared.db.engine import session_scope
 from shared.db.models import BugCounts, ErrorLog, StatusHistory
 from shared.http.errors import NotFound, ValidationFailed, field_error
+from shared.releases.queries import bug_release_info
 from shared.timeutil import iso
 
 # Only orders an index serves (models.ErrorLog.__table_args__): at a million bugs any
@@ -92,19 +93,58 @@ def get_bug(bug_id: int) -> dict[str, Any]:
         bug = session.get(ErrorLog, bug_id)
         if bug is None:
             raise NotFound(f"no bug {bug_id}")
-        return {**bug_dict(bug), "history": history_of(session, bug_id)}
+        return {**bug_dict(bug), **bug_release_info(session, bug), "history": history_of(session, bug_id)}
 
 
-def list_projects(source: list[str] | None) -> dict[str, Any]:
-    stmt = select(BugCounts.project_id, func.sum(BugCounts.bugs).label("bug_count"),
-                  func.sum(BugCounts.occurrences).label("occurrences"),
-                  func.sum(case((BugCounts.status.in_(OPEN_STATUSES), BugCounts.bugs), else_=0)).label("open_count"),
-                  func.max(BugCounts.last_seen_at).label("last_seen_at"))
-    stmt = (apply_filters(stmt, source=source, model=BugCounts).group_by(BugCounts.project_id)
-            .having(func.sum(BugCounts.bugs) > 0).order_by(BugCounts.project_id))
+# The projects list's orders: by name, or by what the dashboard ranks chips by.
+PROJECT_SORTS = ("project_id", "bug_count", "open_count", "occurrence_count", "last_seen_at")
+DEFAULT_PROJECT_SORT = "project_id"
+
+
+def list_projects(source: list[str] | None, q: str | None = None, page: int = 1,
+                  page_size: int = limits.DEFAULT_PROJECTS_PAGE_SIZE, sort: str | None = None,
+                  also: Select | None = None) -> dict[str, Any]:
+    """One page of the projects that have bugs, with the number of them all (`total`).
+
+    One client can make tens of thousands of project ids; a page is bounded however many
+    there are, and `q` (a substring of the id) finds one among them. `also` selects more
+    project ids to list with zero counts while they have no bugs (registered projects)."""
+    value = sort or DEFAULT_PROJECT_SORT
+    descending = value.startswith("-")
+    key = value.lstrip("-+")
+    if key not in PROJECT_SORTS:
+        raise ValidationFailed("invalid sort", [field_error(
+            "sort", f"must be one of {', '.join(PROJECT_SORTS)} with an optional leading '-'")])
+    bug_count = func.sum(BugCounts.bugs)
+    sums = {"bug_count": bug_count, "occurrence_count": func.sum(BugCounts.occurrences),
+            "open_count": func.sum(case((BugCounts.status.in_(OPEN_STATUSES), BugCounts.bugs), else_=0)),
+            "last_seen_at": func.max(BugCounts.last_seen_at)}
+    counted = apply_filters(select(BugCounts.project_id, *(c.label(n) for n, c in sums.items())),
+                            source=source, model=BugCounts).group_by(BugCounts.project_id).having(bug_count > 0)
+    counts = counted.subquery("counts")
+    if also is None:
+        names = select(counts.c.project_id.label("project_id"))
+    else:
+        names = union(select(counts.c.project_id.label("project_id")), also)
+    names = names.subquery("names")
+    project = names.c.project_id
+    columns = {"bug_count": func.coalesce(counts.c.bug_count, 0),
+               "occurrence_count": func.coalesce(counts.c.occurrence_count, 0),
+               "open_count": func.coalesce(counts.c.open_count, 0), "last_seen_at": counts.c.last_seen_at}
+    stmt = select(project, *(c.label(n) for n, c in columns.items())) \
+        .select_from(names.outerjoin(counts, counts.c.project_id == project))
+    if q:
+        pattern = "%" + q.lower().replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        stmt = stmt.where(func.lower(project).like(pattern, escape="/"))
+    order = project if key == "project_id" else columns[key]
+    # Ties (same count) in name order, so pages never overlap.
+    ordering = [order.desc() if descending else order.asc()]
+    if key != "project_id":
+        ordering.append(project.asc())
     with session_scope() as session:
+        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = session.execute(stmt.order_by(*ordering).limit(page_size).offset((page - 1) * page_size))
         items = [{"project_id": r.project_id, "bug_count": int(r.bug_count), "open_count": int(r.open_count or 0),
-                  "occurrence_count": int(r.occurrences or 0), "last_seen_at": iso(r.last_seen_at)}
-                 for r in session.execute(stmt)]
-    return {"items": items, "total": len(items)}
-
+                  "occurrence_count": int(r.occurrence_count or 0), "last_seen_at": iso(r.last_seen_at)}
+                 for r in rows]
+    return {"items": items, "total": int(total), "page": page, "page_size": page_size}

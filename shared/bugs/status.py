@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from shared.bugs.queries import history_of
 from shared.bugs.serialize import bug_dict
+from shared.releases.queries import bug_release_info
 from shared.core import limits
 from shared.core.text import clean_text
 from shared.core.vocabulary import STATUSES
@@ -63,4 +64,4 @@ def change_status(bug_id: int, payload: Any, actor: str) -> dict[str, Any]:
                 [field_error("status", "PENDING_FIX is only for runtime bugs")])
         record_change(session, bug, status, note, actor)
         session.flush()
-        return {**bug_dict(bug), "history": history_of(session, bug_id)}
+        return {**bug_dict(bug), **bug_release_info(session, bug), "history": history_of(session, bug_id)}

@@ -8,11 +8,10 @@ the upgrade of a pre-extension database) and is what the tests compare against.
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from shared.db import driver
+from shared.db import sql
 
 if TYPE_CHECKING:  # SQLAlchemy is imported lazily: the ingest path runs on shared/db/driver.py
     from sqlalchemy.engine import Connection
@@ -49,21 +48,9 @@ ADD = (UPSERT_HEAD + "\nVALUES (:project_id, :source, :status, :level, :bucket, 
        ":last_seen_at)\n" + UPSERT_TAIL)
 
 
-@functools.cache
-def _text(sql: str) -> Any:
-    from sqlalchemy import text
-
-    return text(sql)
-
-
-def _run(conn: Any, sql: str, params: dict[str, Any]) -> None:
-    """On a driver connection (ingest) the SQL as it is; on SQLAlchemy's, as text()."""
-    conn.execute(sql if isinstance(conn, driver.Connection) else _text(sql), params)
-
-
 def add(conn: Connection, *, project_id: str, source: str, status: str, level: str, bucket: int,
         d_bugs: int, d_occurrences: int, last_seen_at: datetime | None) -> None:
-    _run(conn, ADD, dict(project_id=project_id, source=source, status=status, level=level, bucket=bucket,
+    sql.execute(conn, ADD, dict(project_id=project_id, source=source, status=status, level=level, bucket=bucket,
                          d_bugs=d_bugs, d_occurrences=d_occurrences, last_seen_at=last_seen_at))
 
 

@@ -20,11 +20,14 @@ migrations, retention — keeps SQLAlchemy (shared/db/engine.py).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import operator
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from shared.db.schema import SCHEMA_VERSION
@@ -43,27 +46,27 @@ class Dialect:
 
 
 class Row(tuple):
-    """A result row: by position, or by column name as an attribute (like SQLAlchemy's)."""
+    """A result row: by position, or by column name as an attribute (like SQLAlchemy's),
+    including names a tuple already has (`count`, `index`)."""
 
+    __slots__ = ()
     _names: dict[str, int] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[self._names[name]]
-        except KeyError:
-            raise AttributeError(name) from None
 
     def _asdict(self) -> dict[str, Any]:
         return {n: self[i] for n, i in self._names.items()}
 
 
-def _row_type(names: list[str]) -> type[Row]:
-    return type("Row", (Row,), {"_names": {n: i for i, n in enumerate(names)}, "__slots__": ()})
+@functools.lru_cache(maxsize=1024)
+def _row_type(names: tuple[str, ...]) -> type[Row]:
+    attrs: dict[str, Any] = {"__slots__": (), "_names": {n: i for i, n in enumerate(names)}}
+    for i, name in enumerate(names):
+        attrs[name] = property(operator.itemgetter(i))
+    return type("Row", (Row,), attrs)
 
 
 class Result:
     def __init__(self, rows: list[tuple], names: list[str], rowcount: int):
-        kind = _row_type(names) if names else Row
+        kind = _row_type(tuple(names)) if names else Row
         self._rows = [kind(r) for r in rows]
         self.rowcount = rowcount
 
@@ -94,10 +97,12 @@ def _sql(statement: Any) -> str:
 class Connection:
     """One driver connection; `execute` runs inside the transaction `transaction()` opened."""
 
-    def __init__(self, raw: Any, dialect: str):
+    def __init__(self, raw: Any, dialect: str, pool: object | None = None):
         self.raw = raw
         self.dialect = Dialect(dialect)
+        self.pool = pool  # the Pool it came from: stands for its database (shared/db/sql.pool_key)
         self._prepared: dict[str, Any] = {}
+        self._savepoints = 0
 
     def execute(self, statement: Any, params: dict[str, Any] | None = None) -> Result:
         sql = _sql(statement)
@@ -115,6 +120,22 @@ class Connection:
         names = [d[0] for d in cur.description] if cur.description else []
         return Result(cur.fetchall() if names else [], names, cur.rowcount)
 
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: an error inside rolls back to here and propagates."""
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        self._run(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self._run(f"ROLLBACK TO SAVEPOINT {name}")
+            raise
+        self._run(f"RELEASE SAVEPOINT {name}")
+
+    def _run(self, sql: str) -> None:
+        self.raw.run(sql) if self.dialect.name == "postgresql" else self.raw.execute(sql)
+
     def begin(self, write: bool) -> None:
         if self.dialect.name == "postgresql":
             self.raw.run("BEGIN")
@@ -124,10 +145,10 @@ class Connection:
             self.raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     def commit(self) -> None:
-        self.raw.run("COMMIT") if self.dialect.name == "postgresql" else self.raw.execute("COMMIT")
+        self._run("COMMIT")
 
     def rollback(self) -> None:
-        self.raw.run("ROLLBACK") if self.dialect.name == "postgresql" else self.raw.execute("ROLLBACK")
+        self._run("ROLLBACK")
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -150,7 +171,7 @@ def _parse(url: str) -> tuple[str, dict[str, Any]]:
     raise ValueError(f"unsupported database URL scheme {parts.scheme!r}")
 
 
-def _connect(dialect: str, args: dict[str, Any]) -> Connection:
+def _connect(dialect: str, args: dict[str, Any], pool: object) -> Connection:
     settings = get_settings()
     if dialect == "sqlite":
         path = args["path"]
@@ -160,14 +181,14 @@ def _connect(dialect: str, args: dict[str, Any]) -> Connection:
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA busy_timeout=30000")
         raw.execute("PRAGMA synchronous=NORMAL")
-        return Connection(raw, "sqlite")
+        return Connection(raw, "sqlite", pool)
     import pg8000.native  # imported on first use: a function that never writes never pays
 
     # The timeout bounds connect and every socket read: a dead server gives an error
     # (a 503) within seconds instead of a hung request.
     raw = pg8000.native.Connection(timeout=settings.db_connect_timeout * 2, application_name="log-center",
                                    **args)
-    return Connection(raw, "postgresql")
+    return Connection(raw, "postgresql", pool)
 
 
 class Pool:
@@ -180,7 +201,7 @@ class Pool:
         self._checked = False
 
     def _new(self) -> Connection:
-        conn = _connect(self.dialect, self._args)
+        conn = _connect(self.dialect, self._args, self)
         if not self._checked:
             self._ensure_schema(conn)
         return conn
@@ -217,6 +238,23 @@ class Pool:
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
+
+    def query(self, statement: Any, params: dict[str, Any] | None = None) -> Result:
+        """One read outside any transaction (the driver's autocommit): one round trip."""
+        conn = self.get()
+        try:
+            result = conn.execute(statement, params)
+        except Exception:  # noqa: BLE001 - a connection the database closed since it was pooled
+            conn.close()
+            self.discard_idle()
+            conn = self._new()
+            try:
+                result = conn.execute(statement, params)
+            except BaseException:
+                conn.close()
+                raise
+        self.put(conn)
+        return result
 
     @contextlib.contextmanager
     def transaction(self, write: bool = True) -> Iterator[Connection]:
@@ -259,6 +297,10 @@ def transaction(write: bool = True) -> contextlib.AbstractContextManager[Connect
     return get_pool().transaction(write)
 
 
+def query(statement: Any, params: dict[str, Any] | None = None) -> Result:
+    return get_pool().query(statement, params)
+
+
 def on_close_all(callback: Callable[[], None]) -> None:
     """Run `callback` whenever every pool is closed (a writer drops its state with them)."""
     _on_close.append(callback)
@@ -277,5 +319,4 @@ def close_all() -> None:
 
 def check_database() -> None:
     """Readiness of the report and sentry functions: one trivial query on a pooled connection."""
-    with transaction(write=False) as conn:
-        conn.execute("SELECT 1")
+    query("SELECT 1")

@@ -13,10 +13,11 @@ from sqlalchemy import Engine, delete, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from shared.core.commits import as_sha, sha_key
 from shared.core.fingerprint import fingerprint
 from shared.db.counters import recount
 from shared.db.models import Base, ErrorLog, SchemaMeta
-from shared.db.schema import SCHEMA_VERSION, stored_version, schema_is_current
+from shared.db.schema import SCHEMA_VERSION, schema_is_current, stored_version
 from shared.timeutil import utcnow
 
 log = logging.getLogger("logcenter.db")
@@ -31,7 +32,7 @@ _TIME_SOURCES = {
 }
 
 
-def _time_source(target: str, old_columns) -> str | None:  # noqa: ANN001
+def _time_source(target: str, old_columns) -> str | None:
     return next((c for c in _TIME_SOURCES.get(target, ()) if c in old_columns), None)
 
 
@@ -54,6 +55,7 @@ def init_db(engine: Engine) -> None:
             if table.name in existed and table.name != "errorlog":
                 _add_missing_columns(conn, table, {c["name"] for c in insp.get_columns(table.name)})
         counts_existed = "errorlog_counts" in existed
+        releases_existed = "release" in existed
         Base.metadata.create_all(conn)
         _ensure_indexes(conn)
         if previous is not None and previous < 4:
@@ -62,11 +64,13 @@ def init_db(engine: Engine) -> None:
         if upgraded or not counts_existed:
             # Counters for rows written by code that did not keep them.
             recount(conn)
+        if had_errorlog and not releases_existed:
+            _backfill_releases(conn)
         conn.execute(delete(SchemaMeta).where(SchemaMeta.name == "schema_version"))
         conn.execute(insert(SchemaMeta).values(name="schema_version", value=SCHEMA_VERSION))
 
 
-def _add_missing_columns(conn: Connection, table, present: set[str]) -> list[str]:  # noqa: ANN001
+def _add_missing_columns(conn: Connection, table, present: set[str]) -> list[str]:
     """ALTER TABLE … ADD COLUMN for every model column the table lacks (nullable, or with its
     server default): a column added in a later schema version reaches older databases."""
     added = []
@@ -235,3 +239,50 @@ def _ensure_search_index(conn: Connection) -> None:
     except DBAPIError as exc:
         log.warning("no trigram index for text search (pg_trgm unavailable: %s); searches scan the table",
                     type(exc.orig).__name__)
+
+
+# A kept bug's release: the version of its first report (first_version, schema 5 on), else
+# the version of its latest report (older rows), else its commit (CI failures carry no version).
+_RELEASE_KEY = "COALESCE(e.first_version, e.version, e.commit_hash)"
+
+
+def _backfill_releases(conn: Connection) -> None:
+    """Releases for the bugs a database already holds (schema 9 added them), set-based so a
+    million bugs take seconds: every bug counts in its release as what it was when created —
+    a CI failure, a deployment error or a new runtime bug (shared/releases/track.py).
+    Regressions are not backfilled: which report reopened a bug, and with which version, was
+    never kept. Releases are matched by exact version here; sha prefixes join up from the
+    next report on."""
+    now = utcnow()
+    conn.execute(text(f"""
+        INSERT INTO release (project_id, version, first_seen_at, last_seen_at,
+                             cicd_failures, deployment_errors, new_runtime_bugs, regressions, deploys)
+        SELECT e.project_id, {_RELEASE_KEY}, COALESCE(MIN(e.first_seen_at), :now),
+               COALESCE(MAX(e.last_seen_at), :now), 0, 0, 0, 0, 0
+        FROM errorlog e WHERE {_RELEASE_KEY} IS NOT NULL GROUP BY e.project_id, {_RELEASE_KEY}"""), {"now": now})
+    shas = [{"id": r.id, "sha": as_sha(r.version), "key": sha_key(as_sha(r.version))}
+            for r in conn.execute(text("SELECT id, version FROM release")) if as_sha(r.version)]
+    if shas:
+        conn.execute(text("UPDATE release SET commit_sha = :sha, sha_key = :key WHERE id = :id"), shas)
+    conn.execute(text(f"""
+        INSERT INTO release_bug (release_id, kind, environment, bug_id, created_at)
+        SELECT r.id,
+               CASE e.source WHEN 'cicd' THEN 'cicd_failure' WHEN 'deployment' THEN 'deployment_error'
+                             ELSE 'new_runtime_bug' END,
+               CASE WHEN e.source = 'cicd' THEN '' ELSE COALESCE(e.environment, '') END,
+               e.id, COALESCE(e.first_seen_at, :now)
+        FROM errorlog e JOIN release r ON r.project_id = e.project_id AND r.version = {_RELEASE_KEY}"""),
+                 {"now": now})
+    for kind, column in (("cicd_failure", "cicd_failures"), ("deployment_error", "deployment_errors"),
+                         ("new_runtime_bug", "new_runtime_bugs")):
+        conn.execute(text(f"UPDATE release SET {column} = (SELECT count(*) FROM release_bug b "
+                          f"WHERE b.release_id = release.id AND b.kind = '{kind}')"))
+    conn.execute(text("""
+        INSERT INTO release_environment (release_id, environment, project_id, first_seen_at, last_seen_at,
+                                         deployment_errors, new_runtime_bugs, regressions, deploys)
+        SELECT b.release_id, b.environment, r.project_id, MIN(b.created_at), MAX(b.created_at),
+               SUM(CASE WHEN b.kind = 'deployment_error' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN b.kind = 'new_runtime_bug' THEN 1 ELSE 0 END), 0, 0
+        FROM release_bug b JOIN release r ON r.id = b.release_id
+        WHERE b.kind <> 'cicd_failure' GROUP BY b.release_id, b.environment, r.project_id"""))
+    log.warning("backfilled releases for the bugs already stored")

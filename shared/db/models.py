@@ -5,7 +5,18 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Computed, Date, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Computed,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -26,10 +37,10 @@ class JsonText(TypeDecorator):
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+    def process_bind_param(self, value, dialect):
         return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
-    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+    def process_result_value(self, value, dialect):
         if value is None or not isinstance(value, str):
             return value
         try:
@@ -218,3 +229,179 @@ class RetentionRun(Base):
     status: Mapped[str] = mapped_column(String(16))
     result: Mapped[str] = mapped_column(Text)
 
+
+
+class AlertRule(Base):
+    """An alert rule (DESIGN.md "Alerts"): which reports it is for, what triggers it and the
+    one channel it speaks to. `channel_key` names the channel (type and URL) for the
+    per-channel rate limit; `version` grows with every change (the report's rule cache)."""
+
+    __tablename__ = "alert_rule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    project_id: Mapped[str | None] = mapped_column(String(64))
+    sources: Mapped[str] = mapped_column(String(64))  # comma list
+    min_level: Mapped[str] = mapped_column(String(10))
+    on_new_bug: Mapped[bool] = mapped_column(Boolean)
+    on_regression: Mapped[bool] = mapped_column(Boolean)
+    spike_count: Mapped[int | None] = mapped_column(Integer)
+    spike_minutes: Mapped[int | None] = mapped_column(Integer)
+    channel_type: Mapped[str] = mapped_column(String(16))
+    channel_url: Mapped[str] = mapped_column(Text)
+    channel_secret: Mapped[str | None] = mapped_column(Text)
+    channel_key: Mapped[str] = mapped_column(String(32), index=True)
+    throttle_minutes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AlertDelivery(Base):
+    """The outbox: one message for one rule's channel, written in the report's transaction
+    and delivered by `notify`. status: pending (due at `due_at`), sending (claimed until
+    `claimed_until`: a crashed claim is taken again after the lease), sent, failed, folded
+    (went out inside the digest `digest_id`)."""
+
+    __tablename__ = "alert_delivery"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    rule_id: Mapped[int] = mapped_column(Integer, index=True)
+    bug_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # the trigger: new_bug, regression, spike, digest, test
+    detail: Mapped[dict | None] = mapped_column(JsonText)
+    status: Mapped[str] = mapped_column(String(16))
+    tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    response: Mapped[str | None] = mapped_column(Text)
+    digest_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_alert_delivery_status_due", "status", "due_at"),)
+
+
+class AlertThrottle(Base):
+    """When a (rule, bug, trigger) last produced a message: the next one waits for the
+    rule's throttle_minutes. One atomic upsert decides, so concurrent reports send once."""
+
+    __tablename__ = "alert_throttle"
+
+    rule_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bug_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class AlertSpikeCounter(Base):
+    """Reports of one bug per window of `seconds` (shared by every spike rule with that
+    window): the current window's count and the previous one's, which together estimate
+    the count in the sliding `minutes` before any report (shared/alerts/outbox.py)."""
+
+    __tablename__ = "alert_spike"
+
+    bug_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seconds: Mapped[int] = mapped_column(Integer, primary_key=True)
+    win: Mapped[int] = mapped_column(BigInteger)  # the window number: epoch seconds // seconds
+    count: Mapped[int] = mapped_column(BigInteger)
+    previous: Mapped[int] = mapped_column(BigInteger)
+class Release(Base):
+    """A release: (project_id, version) — the version apps send, a CI run's commit or a
+    deployed image tag (shared/releases). `sha_key` is the first 7 characters of its commit
+    (or of its version when the version is a sha): every sha of one commit shares it, so a
+    prefix lookup is an index lookup. The counters are kept by ingest in the report's own
+    transaction, so the list never counts bugs."""
+
+    __tablename__ = "release"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    commit_sha: Mapped[str | None] = mapped_column(String(64))
+    sha_key: Mapped[str | None] = mapped_column(String(7))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    cicd_failures: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    deployment_errors: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    new_runtime_bugs: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    regressions: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    deploys: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "version", name="uq_release_project_version"),
+        Index("ix_release_project_first_seen", "project_id", "first_seen_at", "id"),
+        Index("ix_release_first_seen", "first_seen_at", "id"),
+        Index("ix_release_project_sha_key", "project_id", "sha_key"),
+    )
+
+
+class ReleaseEnvironment(Base):
+    """A release as one environment saw it: its deploys there and the deployment errors, new
+    runtime bugs and regressions reported from there. CI failures have no environment (a
+    build happens once per commit) and are counted on the release only."""
+
+    __tablename__ = "release_environment"
+
+    release_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    environment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    deployment_errors: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    new_runtime_bugs: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    regressions: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    deploys: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+    __table_args__ = (
+        Index("ix_release_env_project_first_seen", "project_id", "environment", "first_seen_at", "release_id"),
+        Index("ix_release_env_first_seen", "environment", "first_seen_at", "release_id"),
+    )
+
+
+class ReleaseBug(Base):
+    """A bug counted in a release, once per kind and environment: `cicd_failure`,
+    `deployment_error`, `new_runtime_bug` or `regression` (shared/releases/track.py says
+    which report counts where). The release page's lists read these rows, not errorlog."""
+
+    __tablename__ = "release_bug"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    release_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    environment: Mapped[str] = mapped_column(String(64))
+    bug_id: Mapped[int] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("release_id", "kind", "environment", "bug_id", name="uq_release_bug"),
+    )
+
+
+class Deploy(Base):
+    """One deploy of a release to an environment (POST /api/v1/deploys). `deployed_at` is
+    when it finished (else started, else when it was received): a bug's suspect deploy is
+    the last one of its project and environment at or before the bug was first seen."""
+
+    __tablename__ = "deploy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    environment: Mapped[str] = mapped_column(String(64))
+    release_id: Mapped[int] = mapped_column(Integer)
+    # As sent (the release's own version may differ: an image tag `9f2c1e0` of release 1.4.2).
+    version: Mapped[str | None] = mapped_column(String(64))
+    commit_sha: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(String(1024))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    deployed_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_deploy_project_env_at", "project_id", "environment", "deployed_at"),
+        Index("ix_deploy_release_at", "release_id", "deployed_at"),
+    )

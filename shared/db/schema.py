@@ -18,7 +18,9 @@ if TYPE_CHECKING:  # imported lazily: the ingest hot path (shared/db/driver.py) 
 #   5: occurrences, event ids, projects, errorlog.first_version
 #   6: retention_run
 #   7: errorlog.search_text (generated) and its trigram index replace the two-column one
-SCHEMA_VERSION = "7"
+#   8: alerts (alert_rule, alert_delivery, alert_throttle, alert_spike)
+#   9: releases and deploys (release, release_environment, release_bug, deploy), backfilled
+SCHEMA_VERSION = "9"
 
 
 def _schema_version(conn: Connection) -> str | None:

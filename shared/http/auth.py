@@ -20,8 +20,13 @@ def presented_token(request: flask.Request) -> str | None:
 
 
 def authenticate(request: flask.Request, settings: Settings, kind: str | None) -> str:
-    """The actor name for history rows; raises Unauthorized when a configured token is missing."""
-    tokens = {"api": settings.api_tokens, "ingest": settings.ingest_tokens}.get(kind or "", {})
+    """The actor name for history rows; raises Unauthorized when a configured token is missing.
+    `kind` "any" takes an API or an ingest token (notify: the cron holds the one, a report
+    function poking it the other)."""
+    if kind == "any":
+        tokens = {**settings.ingest_tokens, **settings.api_tokens}
+    else:
+        tokens = {"api": settings.api_tokens, "ingest": settings.ingest_tokens}.get(kind or "", {})
     if not tokens:
         return "anonymous"
     presented = presented_token(request)

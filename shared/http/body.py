@@ -56,7 +56,11 @@ def read_json(request: flask.Request, limit: int) -> Any:
     mimetype = (request.mimetype or "").lower()
     if not _JSON_TYPE.fullmatch(mimetype):
         raise errors.UnsupportedMediaType("send Content-Type: application/json")
-    raw = read_body(request, limit)
+    return parse_json(read_body(request, limit))
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON from bytes (UTF-8, no NaN/Infinity), or InvalidJson saying what is wrong."""
     if not raw.strip():
         raise errors.InvalidJson("the body is empty; a JSON object is expected")
     try:

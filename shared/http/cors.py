@@ -23,3 +23,18 @@ def with_cors(response: flask.Response, request: flask.Request, settings: Settin
     response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Content-Encoding, X-Log-Center-Token"
     response.headers["Access-Control-Max-Age"] = "600"
     return response
+
+
+def allow_any_origin(response: flask.Response, request: flask.Request) -> flask.Response:
+    """For the Sentry ingest routes only: a browser SDK posts from the app's own origin, and a
+    DSN key is public by design, so any origin may send (DESIGN.md). The rate-limit headers
+    are exposed so the browser SDK can read them and back off."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.pop("Vary", None)
+    response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = (
+        request.headers.get("Access-Control-Request-Headers")
+        or "Content-Type, Content-Encoding, X-Sentry-Auth, Authorization, sentry-trace, baggage")
+    response.headers["Access-Control-Expose-Headers"] = "X-Sentry-Rate-Limits, Retry-After"
+    response.headers["Access-Control-Max-Age"] = "600"
+    return response

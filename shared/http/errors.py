@@ -42,6 +42,10 @@ class Unauthorized(ApiError):
         super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="log-center"'})
 
 
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
 class NotFound(ApiError):
     status, code = 404, "not_found"
 
@@ -68,6 +72,13 @@ class UnsupportedMediaType(ApiError):
 
 class ValidationFailed(ApiError):
     status, code = 422, "validation_error"
+
+
+class TooManyRequests(ApiError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after: int, headers: dict[str, str] | None = None):
+        super().__init__(message, headers={"Retry-After": str(retry_after), **(headers or {})})
 
 
 class ServiceUnavailable(ApiError):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import flask
 
@@ -73,7 +74,7 @@ class Router:
         _json_not_found_page()
 
     def route(self, method: str, *paths: str, auth: str | None = "api") -> Callable[[Handler], Handler]:
-        """Register a handler; `auth` is "api", "ingest" or None (open)."""
+        """Register a handler; `auth` is "api", "ingest", "any" (either) or None (open)."""
 
         def register(handler: Handler) -> Handler:
             for path in paths:
@@ -89,7 +90,7 @@ class Router:
             response = self._dispatch(request, settings)
         except errors.ApiError as exc:
             response = error_response(exc)
-        except Exception as exc:  # noqa: BLE001 - the contract is a JSON body, never an HTML 500
+        except Exception as exc:
             if is_unavailable(exc):
                 response = _unavailable(exc, settings)
             else:

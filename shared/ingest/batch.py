@@ -23,11 +23,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
+from shared.alerts import outbox
 from shared.core.vocabulary import RESOLVED_STATUSES
 from shared.db import counters
 from shared.db.driver import Connection
+from shared.releases import track as release_track
 
 COLUMNS = ("project_id", "source", "level", "environment", "version", "commit_hash", "error_type",
            "error_message", "file_path", "line_number", "stack_trace", "context", "fingerprint",
@@ -183,11 +185,13 @@ class Outcome:
     occurrence_count: int
     action: str
     reopened_from: str | None
+    alerts: int = 0  # alert messages it put in the outbox
+
+    @property
+    def last_ingest(self) -> str:  # the name the upsert's row uses (shared/releases/track.py)
+        return self.action
 
 
-# Per-report work inside the batch's transaction (alerts' outbox, release counters):
-# called as hook(conn, report, outcome, now) after the upsert, for every stored report.
-HOOKS: list[Callable[[Connection, Any, Outcome, datetime], None]] = []
 
 
 def _json(value: Any) -> str | None:
@@ -219,9 +223,12 @@ def write(conn: Connection, items: list[Item], *, now: datetime, day: Any, keep:
                 occurrence_count=row.occurrence_count if row.last_ingest == "rescan" else before + k,
                 action=row.last_ingest if first else "counted",
                 reopened_from=row.reopened_from if first else None)
-    for hook in HOOKS:
-        for item in fresh:
-            hook(conn, item.report, outcomes[id(item)], now)
+    for item in fresh:  # per report, in arrival order: each counts for releases and spikes
+        outcome, report = outcomes[id(item)], item.report
+        release_track.after_ingest(conn, report, outcome, now)
+        outcome.alerts = outbox.after_ingest(conn, bug_id=outcome.id, action=outcome.action,
+                                             project_id=report.project_id, source=report.source,
+                                             level=report.level, now=now)
     return [outcomes[id(i)] for i in items]
 
 

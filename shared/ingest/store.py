@@ -5,6 +5,11 @@ The SQL is in shared/ingest/batch.py and runs through the group-commit writer
 report's answer comes only after its commit, and the driver connections of
 shared/db/driver.py carry it, so this path never imports SQLAlchemy.
 
+In the same transaction, after the upsert, each stored report passes through the two
+domains that keep state per report: release counters (shared/releases/track.py) and the
+alerts outbox (shared/alerts/outbox.py); notify is poked after the commit when the report
+produced an alert.
+
 A report with an `event_id` first claims it (`ingest_event`) in the same transaction: a
 retry of an accepted event within 24 h finds it claimed and is answered with the bug as it
 stands, counted once. A failed transaction releases the claim with everything else, so a
@@ -16,6 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from shared.alerts import poke
 from shared.core.fingerprint import custom_fingerprint, fingerprint, fingerprint_parts
 from shared.db.counters import bucket_of
 from shared.ingest import writer
@@ -31,16 +37,25 @@ class IngestResult:
     is_new: bool
     occurrence_count: int
     action: str  # created | counted | rescan | reopened | duplicate (an event_id seen already)
+    alerts: int = 0  # alert messages this report put in the outbox
 
 
 def scan_key(report: Report) -> str | None:
-    """The identity of one observed crash: a re-scan of the same crash repeats it."""
+    """The identity of one observed crash: a re-scan of the same crash repeats it.
+
+    Pod, restart count and reason; when the scanner names the termination it saw, its
+    finish time stands for the restart count: a crash seen as `terminated`, then in
+    `CrashLoopBackOff`, then as the last state of the restarted container (restart count one
+    higher) is one crash."""
     if report.source != "deployment":
         return None
     ctx = report.context
     if ctx.get("pod_name") is None:
         return None
-    return f"{ctx.get('pod_name')}|{ctx.get('restart_count')}|{ctx.get('reason')}"[:400]
+    termination = ctx.get("termination")
+    finished = termination.get("finished_at") if isinstance(termination, dict) else None
+    crash = f"at {finished}" if isinstance(finished, str) and finished else ctx.get("restart_count")
+    return f"{ctx.get('pod_name')}|{crash}|{ctx.get('reason')}"[:400]
 
 
 def fingerprint_of(report: Report) -> str:
@@ -52,7 +67,7 @@ def fingerprint_of(report: Report) -> str:
                        report.line_number, report.context)
 
 
-def _json(value):  # noqa: ANN001, ANN202
+def _json(value):
     return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -69,9 +84,11 @@ def prepare(report: Report) -> Item:
 
 def ingest(report: Report) -> IngestResult:
     outcome = writer.write(prepare(report))
+    if outcome.alerts:
+        poke.poke()  # after the commit: notify finds the rows; never blocks, never raises
     return IngestResult(id=outcome.id, fingerprint=outcome.fingerprint, status=outcome.status,
                         is_new=outcome.action == "created", occurrence_count=outcome.occurrence_count,
-                        action=outcome.action)
+                        action=outcome.action, alerts=outcome.alerts)
 
 
 __all__ = ["EVENT_ID_WINDOW", "IngestResult", "fingerprint_of", "ingest", "prepare", "scan_key"]

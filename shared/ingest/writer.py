@@ -31,7 +31,7 @@ MAX_BATCH_BYTES = 8 * 1024 * 1024
 
 
 class _Waiter:
-    __slots__ = ("item", "event", "lead", "outcome", "error")
+    __slots__ = ("error", "event", "item", "lead", "outcome")
 
     def __init__(self, item: batch.Item):
         self.item = item

@@ -250,6 +250,43 @@ _events_count, _events_delete = _by_key("ingest_event", "project_id, event_id", 
                                         lambda lim: lim.event_cutoff)
 
 
+# ------------------------------------------------------------------- alerts
+
+# Done with: sent, failed, or sent inside a digest. Pending ones stay whatever their age.
+_ALERTS_DONE = "status IN ('sent', 'failed', 'folded') AND created_at < :cutoff"
+# Throttle marks and spike counters that old decide nothing any more (throttles are at most a week).
+_ALERT_MARKS = [("alert_throttle", "rule_id, bug_id, kind", "last_at < :cutoff"),
+                ("alert_spike", "bug_id, seconds", "win * seconds < :epoch_cutoff")]
+
+
+def _alert_params(lim: Limits) -> dict:
+    cutoff = lim.now - timedelta(days=SENT_ALERT_DAYS)
+    return {"cutoff": cutoff, "epoch_cutoff": int((cutoff - datetime(1970, 1, 1)).total_seconds())}
+
+
+def _alerts_count(conn: Connection, lim: Limits) -> int:
+    params = _alert_params(lim)
+    total = conn.execute(text(f"SELECT count(*) FROM alert_delivery WHERE {_ALERTS_DONE}"), params).scalar()
+    for table, _key, where in _ALERT_MARKS:
+        total += conn.execute(text(f"SELECT count(*) FROM {table} WHERE {where}"), params).scalar()
+    return total
+
+
+def _alerts_delete(conn: Connection, lim: Limits, cur: Cursor) -> int:
+    params = {**_alert_params(lim), "batch": BATCH}
+    removed = conn.execute(text(f"DELETE FROM alert_delivery WHERE id IN "
+                                f"(SELECT id FROM alert_delivery WHERE {_ALERTS_DONE} ORDER BY id LIMIT :batch)"),
+                           params).rowcount
+    for table, key, where in _ALERT_MARKS:
+        if removed >= BATCH:
+            return removed
+        params["batch"] = BATCH - removed
+        removed += conn.execute(text(f"DELETE FROM {table} WHERE ({key}) IN "
+                                     f"(SELECT {key} FROM {table} WHERE {where} LIMIT :batch)"), params).rowcount
+    cur.done = removed < BATCH
+    return removed
+
+
 RULES = [
     Rule("resolved_bugs",  # counted in rows: each bug, its occurrences and its history
          lambda lim: f"fixed, verified, deployed, ignored and cannot-reproduce bugs not seen for "
@@ -269,4 +306,8 @@ RULES = [
          _daily_count, _daily_delete, ["errorlog_daily"], None, lambda lim: DAY_COUNTER_DAYS),
     Rule("event_ids", lambda lim: f"event-id records older than {EVENT_ID_HOURS} hours",
          _events_count, _events_delete, ["ingest_event"], None, lambda lim: EVENT_ID_HOURS),
+    Rule("sent_alerts", lambda lim: f"sent and failed alert messages older than {SENT_ALERT_DAYS} days "
+                                    "(pending ones stay), with their throttle marks and spike counters",
+         _alerts_count, _alerts_delete, ["alert_delivery", "alert_throttle", "alert_spike"], None,
+         lambda lim: SENT_ALERT_DAYS),
 ]

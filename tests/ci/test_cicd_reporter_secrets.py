@@ -170,7 +170,8 @@ def test_secrets_in_the_log_are_not_stored_or_printed(gateway, tmp_path):
     for line in NOT_SECRET.values():
         assert line in tail                                      # and harmless text is kept
     assert "[REDACTED" in tail
-    assert bug["error_message"] == "ERROR: the build failed"
+    # The first real error line of the log is the message (git's, which failed first), scrubbed.
+    assert bug["error_message"] == "fatal: unable to access 'https://[REDACTED]@gitea.example.com/team/app.git/'"
 
 
 @pytest.mark.parametrize("name", list(SECRETS))

@@ -242,6 +242,7 @@ def test_ingress_rewrites_the_api_paths_of_design_md_to_their_functions():
                 assert gateway.function_for(p["path"]) == routed[p["path"]], "same function as the local gateway"
     assert routed == {path: name for path, name in gateway.API_ROUTES}
     assert "pod-scanner" not in routed.values(), "the scanner is triggered, never exposed"
+    assert "notify" not in routed.values(), "notify is triggered, never exposed"
     dashboard = find("Ingress", "logcenter-dashboard")
     [path] = dashboard["spec"]["rules"][0]["http"]["paths"]
     service = find("Service", path["backend"]["service"]["name"], "dashboard.yaml")
@@ -283,6 +284,9 @@ def test_knative_route():
     daily = find("PingSource", "retention-daily")
     assert daily["spec"]["schedule"] == stack["functions"]["retention"]["annotations"]["schedule"]
     assert daily["spec"]["sink"]["ref"]["name"] == "retention"
+    minutely = find("PingSource", "notify-every-minute")
+    assert minutely["spec"]["schedule"] == stack["functions"]["notify"]["annotations"]["schedule"] == "* * * * *"
+    assert minutely["spec"]["sink"]["ref"]["name"] == "notify"
 
 
 def test_dashboard_config_points_at_the_api():

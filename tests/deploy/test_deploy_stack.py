@@ -78,6 +78,10 @@ def test_the_scanner_is_on_the_cron_connector():
     cron = {n: fn["annotations"]["schedule"] for n, fn in FUNCTIONS.items()
             if (fn.get("annotations") or {}).get("topic")}
     assert cron["retention"] == "17 3 * * *"  # daily, at a quiet hour
+    assert cron["notify"] == "* * * * *"  # alerts that are due (retries, a lost poke) every minute
+    assert FUNCTIONS["report"]["environment"]["LOGCENTER_NOTIFY_URL"].endswith("/async-function/notify")
+    # notify accepts the report's poke (ingest token) and the cron's call (API token)
+    assert {"logcenter-api-token", "logcenter-ingest-token"} <= set(FUNCTIONS["notify"]["secrets"])
     for schedule in cron.values():
         assert len(schedule.split()) == 5 and all(CRON_FIELD.match(f) for f in schedule.split())
         assert re.search(r'^\s+schedule:\s*"' + re.escape(schedule) + r'"\s*$', STACK_TEXT, re.M), "quote it"

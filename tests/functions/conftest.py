@@ -27,6 +27,11 @@ def tasks(function_client):
 
 
 @pytest.fixture
+def projects(function_client):
+    return function_client("projects")
+
+
+@pytest.fixture
 def stats(function_client):
     return function_client("stats")
 

@@ -108,16 +108,6 @@ def test_non_runtime_bugs_can_be_moved_by_a_person(bugs, seeded):
     assert bugs.patch(f"/api/v1/bugs/{seeded['ci']}/status", json={"status": "FIXED"}).get_json()["status"] == "FIXED"
 
 
-def test_projects(bugs, seeded):
-    body = bugs.get("/api/v1/projects").get_json()
-    assert body["total"] == 2
-    alpha = next(p for p in body["items"] if p["project_id"] == "alpha")
-    assert (alpha["bug_count"], alpha["occurrence_count"], alpha["open_count"]) == (2, 3, 2)
-    only_ci = bugs.get("/api/v1/projects?source=cicd").get_json()
-    assert [p["project_id"] for p in only_ci["items"]] == ["alpha"]
-    assert bugs.get("/function/bugs/projects").status_code == 200
-
-
 def test_search_escapes_wildcards_and_caps_its_count(send, bugs, monkeypatch):
     from shared.core import limits
 

@@ -10,18 +10,18 @@ from tests.support.snapshot import stored_rows
 
 
 @pytest.mark.parametrize("project_id", ["p1\n", "p1\r\n", "p1\n\n", "\np1", "p1\x0b", "p1\u2028", "p1 "])
-def test_project_id_with_a_trailing_newline_or_space_is_refused(report, bugs, project_id):
+def test_project_id_with_a_trailing_newline_or_space_is_refused(report, projects, project_id):
     before = stored_rows()
     r = report.post("/api/v1/logs/report", json=runtime(project=project_id))
     assert r.status_code == 422, r.get_data(as_text=True)
     assert r.get_json()["error"]["details"][0]["field"] == "project_id"
     assert stored_rows() == before
-    assert bugs.get("/api/v1/projects").get_json()["items"] == []
+    assert projects.get("/api/v1/projects").get_json()["items"] == []
 
 
-def test_project_id_that_fits_is_still_accepted(send, bugs):
+def test_project_id_that_fits_is_still_accepted(send, projects):
     send(runtime(project="p1"))
-    assert [p["project_id"] for p in bugs.get("/api/v1/projects").get_json()["items"]] == ["p1"]
+    assert [p["project_id"] for p in projects.get("/api/v1/projects").get_json()["items"]] == ["p1"]
 
 
 @pytest.mark.parametrize("path", ["/api/v1/bugs\n", "/api/v1/projects\n", "/api/v1/bugs/1\n"])

@@ -107,6 +107,35 @@ def test_day_counters_past_400_days_and_event_ids_past_24_hours(send):
     assert [r[0] for r in sql("SELECT event_id FROM ingest_event")] == ["b" * 32]
 
 
+def test_sent_alerts_past_30_days_go_pending_ones_stay(send, function_client):
+    alerts = function_client("alerts")
+    rule = alerts.post("/api/v1/alerts", json={
+        "name": "r", "triggers": {"new_bug": True, "regression": True, "spike": {"count": 1, "minutes": 1}},
+        "channel": {"type": "webhook", "url": "http://127.0.0.1:9/x"}}).get_json()
+    for line in range(4):
+        send(runtime(line=line))
+        send(runtime(line=line))  # a spike of 1 in a minute: one spike alert each, throttled
+    ids = [r[0] for r in sql("SELECT id FROM alert_delivery WHERE kind = 'new_bug' ORDER BY id")]
+    assert len(ids) == 4
+    for delivery_id, status in zip(ids, ["sent", "failed", "folded", "pending"]):
+        sql("UPDATE alert_delivery SET status = :s, created_at = :t WHERE id = :i", s=status, i=delivery_id,
+            t=utcnow() - timedelta(days=31))
+    sql("UPDATE alert_delivery SET status = 'sent' WHERE kind = 'spike'")  # recent: kept
+    throttles = scalar("SELECT count(*) FROM alert_throttle")
+    assert throttles == 4 and scalar("SELECT count(*) FROM alert_spike") == 4
+    age("alert_throttle", "last_at", 31, "bug_id IN (SELECT bug_id FROM alert_delivery WHERE id IN (:a, :b))",
+        a=ids[0], b=ids[1])
+    sql("UPDATE alert_spike SET win = win - :n WHERE bug_id = (SELECT bug_id FROM alert_delivery WHERE id = :a)",
+        n=31 * 24 * 60, a=ids[0])  # windows of one minute: 31 days ago
+    dry = retention.run(dry_run=True)
+    result = retention.run()
+    assert dry["removed"]["sent_alerts"] == result["removed"]["sent_alerts"] == 3 + 2 + 1
+    left = sorted(r[0] for r in sql("SELECT status FROM alert_delivery"))
+    assert left == ["pending", "sent", "sent", "sent", "sent"]  # the old pending one and the 4 recent spikes
+    assert scalar("SELECT count(*) FROM alert_throttle") == 2 and scalar("SELECT count(*) FROM alert_spike") == 3
+    assert alerts.get(f"/api/v1/alerts/{rule['id']}").status_code == 200  # rules are never retention's
+
+
 def _aged_world(send, bugs, n_resolved: int = 6) -> list[int]:
     ids = []
     for i in range(n_resolved):

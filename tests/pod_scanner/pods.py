@@ -128,11 +128,12 @@ def dead(name: str, reason: str, exit_code: int, image: str = "registry.example.
 # ---------------------------------------------------------------- one pod per situation
 
 def crashloop(name="api-7d4b9c6f5d-x2x9k", namespace="shop", app="rtc-backend", restarts=7,
-              last_reason="Error", exit_code=1, rs="api-7d4b9c6f5d", pod_hash="7d4b9c6f5d"):
+              last_reason="Error", exit_code=1, rs="api-7d4b9c6f5d", pod_hash="7d4b9c6f5d",
+              crashed=timedelta(minutes=3)):
     return pod(name, namespace, app=app, owner=("ReplicaSet", rs), pod_hash=pod_hash,
                statuses=[waiting("app", "CrashLoopBackOff",
                                  f"back-off 5m0s restarting failed container=app pod={name}_{namespace}",
-                                 restarts=restarts, last=terminated(last_reason, exit_code))])
+                                 restarts=restarts, last=terminated(last_reason, exit_code, crashed))])
 
 
 def oom_crashloop(name="worker-5f6b7c8d9-q7r2t", namespace="shop", restarts=4):
@@ -144,7 +145,7 @@ def oom_crashloop(name="worker-5f6b7c8d9-q7r2t", namespace="shop", restarts=4):
 
 def oom_running(name="cache-0", namespace="shop"):
     return pod(name, namespace, app="cache", owner=("StatefulSet", "cache"),
-               statuses=[running("app", restarts=1, last=terminated("OOMKilled", 137, timedelta(minutes=30)))])
+               statuses=[running("app", restarts=1, last=terminated("OOMKilled", 137, timedelta(minutes=5)))])
 
 
 def image_pull(name="web-6c9d8b7f4-abcde", namespace="shop", age=timedelta(minutes=20), reason="ImagePullBackOff"):

@@ -33,7 +33,7 @@ def test_cron_connector_post_through_the_gateway(cluster, kube_api, live_gateway
     assert (summary["pods_scanned"], summary["problems_found"], summary["reported"], summary["failed"],
             summary["skipped"]) == (5, 3, 3, 0, 0)
     assert summary["trigger"] == {"connector": "cron-connector", "topic": "cron-function"}
-    assert set(deployment_bugs(log_center.url)) == {"shop/api/CrashLoopBackOff", "shop/worker/OOMKilled",
+    assert set(deployment_bugs(log_center.url)) == {"shop/api/Error (exit code 1)", "shop/worker/OOMKilled",
                                                     "shop/search/Evicted"}
     # The scanner is only ever triggered: no GET, and its readiness needs no database.
     assert requests.get(f"{scanner.url}/function/pod-scanner", timeout=10).status_code == 405

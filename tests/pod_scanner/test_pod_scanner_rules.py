@@ -17,8 +17,8 @@ def problems(pod, now=P.NOW, image_pull_grace=180, unschedulable_grace=300):
 
 
 @pytest.mark.parametrize("pod, error_type, reason, container, exit_code, fetch_logs", [
-    (P.crashloop(), "CrashLoopBackOff", "CrashLoopBackOff", "app", 1, True),
-    (P.oom_crashloop(), "OOMKilled", "CrashLoopBackOff", "worker", 137, True),
+    (P.crashloop(), "Error (exit code 1)", "Error", "app", 1, True),
+    (P.oom_crashloop(), "OOMKilled", "OOMKilled", "worker", 137, True),
     (P.oom_running(), "OOMKilled", "OOMKilled", "app", 137, True),
     (P.image_pull(), "ImagePullBackOff", "ImagePullBackOff", "web", None, False),
     (P.image_pull(reason="ErrImagePull"), "ErrImagePull", "ErrImagePull", "web", None, False),
@@ -26,12 +26,12 @@ def problems(pod, now=P.NOW, image_pull_grace=180, unschedulable_grace=300):
     (P.config_error(), "CreateContainerConfigError", "CreateContainerConfigError", "app", None, False),
     (P.config_error(reason="CreateContainerError"), "CreateContainerError", "CreateContainerError", "app", None, False),
     (P.config_error(reason="RunContainerError"), "RunContainerError", "RunContainerError", "app", None, False),
-    (P.job_failed(), "Error", "Error", "app", 2, True),
-    (P.cannot_run(), "ContainerCannotRun", "CrashLoopBackOff", "app", 128, True),
-    (P.init_crash(), "CrashLoopBackOff", "CrashLoopBackOff", "wait-db", 1, True),
+    (P.job_failed(), "Error (exit code 2)", "Error", "app", 2, True),
+    (P.cannot_run(), "ContainerCannotRun", "ContainerCannotRun", "app", 128, True),
+    (P.init_crash(), "Error (exit code 1)", "Error", "wait-db", 1, True),
     (P.evicted(), "Evicted", "Evicted", None, None, False),
     (P.unschedulable(), "Unschedulable", "Unschedulable", None, None, False),
-    (P.bare_pod(), "Error", "Error", "shell", 127, True),
+    (P.bare_pod(), "Error (exit code 127)", "Error", "shell", 127, True),
 ])
 def test_each_broken_kind_is_one_problem(pod, error_type, reason, container, exit_code, fetch_logs):
     [p] = problems(pod)
@@ -50,7 +50,7 @@ def test_messages_carry_the_evidence():
     [unsched] = problems(P.unschedulable())
     assert "Insufficient nvidia.com/gpu" in unsched.message and unsched.node_name is None
     [init] = problems(P.init_crash())
-    assert init.init_container and init.message.startswith("init container wait-db")
+    assert init.init_container and "in init container wait-db" in init.message
 
 
 @pytest.mark.parametrize("pod", [P.healthy(), P.completed_job(), P.just_started()],
@@ -87,7 +87,8 @@ def test_exit_code_zero_and_deleting_pods_are_not_errors():
 def test_a_running_container_with_an_earlier_crash_is_reported():
     pod = P.pod("svc-4", statuses=[P.running("app", restarts=3, last=P.terminated("Error", 2))])
     [p] = problems(pod)
-    assert (p.error_type, p.reason, p.exit_code, p.restart_count) == ("Error", "Error", 2, 3)
+    assert (p.error_type, p.reason, p.exit_code, p.restart_count) == ("Error (exit code 2)", "Error", 2, 3)
+    assert (p.level, p.loop_state) == ("WARNING", "running")  # Ready again: a warning
 
 
 def test_one_problem_per_broken_container():
@@ -96,7 +97,7 @@ def test_one_problem_per_broken_container():
                           P.running("b"),
                           P.running("c", restarts=1, last=P.terminated("OOMKilled", 137))])
     assert sorted((p.container_name, p.error_type) for p in problems(pod)) == \
-        [("a", "CrashLoopBackOff"), ("c", "OOMKilled")]
+        [("a", "Error (exit code 1)"), ("c", "OOMKilled")]
 
 
 @pytest.mark.parametrize("pod, expected", [

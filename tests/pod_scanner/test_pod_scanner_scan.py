@@ -22,10 +22,10 @@ EVERY_KIND = [P.crashloop(), P.oom_crashloop(), P.oom_running(), P.image_pull(),
               P.healthy(), P.completed_job(), P.just_started()]
 
 EXPECTED = {
-    "shop/api/CrashLoopBackOff", "shop/worker/OOMKilled", "shop/cache/OOMKilled", "shop/web/ImagePullBackOff",
-    "shop/bad-image/InvalidImageName", "shop/mailer/CreateContainerConfigError", "shop/migrate/Error",
-    "ops/backup/Error", "kube-system/agent/ContainerCannotRun", "shop/report/CrashLoopBackOff",
-    "shop/search/Evicted", "ml/gpu-job/Unschedulable", "default/debug-shell/Error",
+    "shop/api/Error (exit code 1)", "shop/worker/OOMKilled", "shop/cache/OOMKilled", "shop/web/ImagePullBackOff",
+    "shop/bad-image/InvalidImageName", "shop/mailer/CreateContainerConfigError", "shop/migrate/Error (exit code 2)",
+    "ops/backup/Error (exit code 1)", "kube-system/agent/ContainerCannotRun", "shop/report/Error (exit code 1)",
+    "shop/search/Evicted", "ml/gpu-job/Unschedulable", "default/debug-shell/Error (exit code 127)",
 }
 CONTEXT_KEYS = {"namespace", "pod_name", "container_name", "deployment_name", "restart_count", "reason",
                 "exit_code", "node_name", "image", "log_tail"}
@@ -46,25 +46,30 @@ def test_every_kind_reaches_log_center_as_a_deployment_bug(cluster, run_scan, li
     bugs = deployment_bugs(gw.url)
     assert set(bugs) == EXPECTED
     for bug in bugs.values():
-        assert bug["source"] == "deployment" and bug["level"] == "CRITICAL" and bug["occurrence_count"] == 1
+        # Failing now: CRITICAL; the cache restarted after an OOM kill and is Ready again: WARNING.
+        expected_level = "WARNING" if bug["context"]["pod_name"] == "cache-0" else "CRITICAL"
+        assert bug["source"] == "deployment" and bug["level"] == expected_level and bug["occurrence_count"] == 1
         assert CONTEXT_KEYS <= set(bug["context"])
         assert bug["file_path"] is None and bug["line_number"] is None
 
-    api = bugs["shop/api/CrashLoopBackOff"]
+    api = bugs["shop/api/Error (exit code 1)"]
     assert api["project_id"] == "rtc_backend"
     ctx = api["context"]
     assert (ctx["pod_name"], ctx["container_name"], ctx["restart_count"], ctx["reason"], ctx["exit_code"],
-            ctx["node_name"], ctx["image"]) == ("api-7d4b9c6f5d-x2x9k", "app", 7, "CrashLoopBackOff", 1,
+            ctx["node_name"], ctx["image"]) == ("api-7d4b9c6f5d-x2x9k", "app", 7, "Error", 1,
                                                 "k3s-node-1", "registry.example.com/team/app:1.4.2")
     # previous=True first: the crashed container's log, its last LOG_TAIL_LINES lines.
     assert ctx["log_tail"].splitlines()[-1] == "ValueError: DATABASE_URL is not set"
     assert len(ctx["log_tail"].splitlines()) == 5 and ctx["log_source"] == "previous"
 
     oom = bugs["shop/worker/OOMKilled"]
-    assert oom["context"]["reason"] == "CrashLoopBackOff" and "memory limit 64Mi" in oom["error_message"]
+    assert (oom["context"]["reason"], oom["context"]["loop_state"]) == ("OOMKilled", "CrashLoopBackOff")
+    assert "memory limit 64Mi" in oom["error_message"]
+    assert ctx["loop_state"] == "CrashLoopBackOff" and ctx["termination"]["exit_code"] == 1
+    assert api["version"] == "1.4.2"  # the failing container's image tag
     assert oom["context"]["log_tail"] == "loading 2 GiB of embeddings\n"
     # a container that never restarted: previous is a 400, the current log is used.
-    assert bugs["shop/migrate/Error"]["context"]["log_source"] in ("current", "none")
+    assert bugs["shop/migrate/Error (exit code 2)"]["context"]["log_source"] in ("current", "none")
     assert bugs["ml/gpu-job/Unschedulable"]["context"]["container_name"] is None
     # logs were fetched only for containers that ran, and always previous first.
     fetched = cluster.log_requests()
@@ -83,11 +88,11 @@ def test_a_second_scan_does_not_inflate_counts(cluster, run_scan, live_gateway):
     assert {k: b["occurrence_count"] for k, b in deployment_bugs(gw.url).items()} == dict.fromkeys(EXPECTED, 1)
 
     # The crash loop crashes once more: that bug, and only it, counts again.
-    crashing = P.crashloop(restarts=8)
+    crashing = P.crashloop(restarts=8, crashed=timedelta(minutes=1))
     cluster.add(crashing)
     run_scan(config)
     counts = {k: b["occurrence_count"] for k, b in deployment_bugs(gw.url).items()}
-    assert counts.pop("shop/api/CrashLoopBackOff") == 2
+    assert counts.pop("shop/api/Error (exit code 1)") == 2
     assert set(counts.values()) == {1}
 
 
@@ -136,8 +141,8 @@ def test_unreadable_logs_and_a_forbidden_namespace_do_not_stop_the_scan(cluster,
     assert (summary["pods_scanned"], summary["problems_found"], summary["reported"], summary["failed"]) == (5, 4, 3, 0)
     assert summary["logs_unavailable"] == 3  # api, worker, and debug-shell (which logged nothing)
     bugs = deployment_bugs(gw.url)
-    assert set(bugs) == {"shop/api/CrashLoopBackOff", "shop/worker/OOMKilled", "ops/debug-shell/Error"}
-    assert bugs["shop/api/CrashLoopBackOff"]["context"]["log_tail"] == ""
+    assert set(bugs) == {"shop/api/Error (exit code 1)", "shop/worker/OOMKilled", "ops/debug-shell/Error (exit code 127)"}
+    assert bugs["shop/api/Error (exit code 1)"]["context"]["log_tail"] == ""
     assert bugs["shop/worker/OOMKilled"]["context"]["log_source"] == "none"
 
 

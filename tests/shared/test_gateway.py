@@ -69,3 +69,16 @@ def test_warns_when_open_beyond_loopback(caplog):
         assert not caplog.records
         gateway._warn_if_open("0.0.0.0")
     assert "LOGCENTER_API_TOKEN" in caplog.text
+
+
+def test_sentry_paths_reach_the_sentry_function_and_other_api_paths_stay_404s(client):
+    shop = client.post("/api/v1/projects", json={"project_id": "shop"}).get_json()
+    body = b'{}\n{"type":"event"}\n{"message":"hi"}\n'
+    for path in (f"/api/{shop['sentry_id']}/envelope/", f"/api/{shop['sentry_id']}/envelope",
+                 f"/function/sentry/api/{shop['sentry_id']}/envelope/"):
+        r = client.post(f"{path}?sentry_key={shop['public_key']}", data=body)
+        assert r.status_code == 200 and r.headers["Access-Control-Allow-Origin"] == "*", path
+    assert client.get("/api/v1/bugs").get_json()["total"] == 1
+    assert gateway.function_for("/api/7/store/") == "sentry"
+    assert gateway.function_for("/api/v1/projects/shop/rotate-key") == "projects"
+    assert gateway.function_for("/api/v1/bugs/1") == "bugs"

@@ -114,9 +114,91 @@ def test_report_function_never_loads_sqlalchemy_or_migrations(tmp_path):
         "app = functions_framework.create_app('report', 'functions/report/main.py')\n"
         "r = app.test_client().post('/api/v1/logs/report', json={'project_id': 'p', 'error': {'type': 'E'}})\n"
         "assert r.status_code == 201, r.get_data()\n"
+        "sentry = functions_framework.create_app('sentry', 'functions/sentry/main.py').test_client()\n"
+        "r = sentry.post('/api/1/envelope/?sentry_key=' + '0' * 32, data=b'{}\\n')\n"
+        "assert r.status_code == 403, r.get_data()\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('sqlalchemy', 'shared.db.models',"
         " 'shared.db.migrations', 'kubernetes')))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                          check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_alerts_never_imports_ingest():
+    """ingest calls into alerts (the outbox hook and the poke) inside its transaction; the
+    other way round would be a cycle."""
+    for module, path in MODULES.items():
+        if _layer(module) == "shared.alerts":
+            assert not any(_layer(i) == "shared.ingest" for i in _imports(path)), module
+
+
+def _all_imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("module", ["shared.alerts.cache", "shared.alerts.outbox", "shared.alerts.poke"])
+def test_the_alert_hot_path_stays_light(module):
+    """What ingest loads for alerts: no ORM, no models, no `requests` (cold start, hot path)."""
+    heavy = {m for m in _all_imports(MODULES[module])
+             if m.startswith(("sqlalchemy.orm", "shared.db.models", "shared.db.migrations", "requests"))}
+    assert heavy == set()
+    assert {i for i in _imports(MODULES[module]) if i.startswith("shared.")} <= {
+        "shared.alerts.cache", "shared.core.vocabulary", "shared.settings", "shared.db", "shared.db.sql"}
+# shared/sentry: everything but `projects` is on the sentry function's hot path.
+SENTRY_HOT = sorted(m for m in MODULES if m.startswith("shared.sentry") and m != "shared.sentry.projects")
+
+
+@pytest.mark.parametrize("module", SENTRY_HOT)
+def test_the_sentry_hot_path_never_imports_the_orm(module):
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not {m for m in imported if m.startswith(("sqlalchemy.orm", "shared.db.models", "shared.bugs"))}, module
+    assert "shared.sentry.projects" not in _imports(MODULES[module])
+
+
+def test_sentry_function_never_loads_the_orm_or_migrations(tmp_path):
+    """Like the report function: an envelope on a database at the current schema loads
+    neither the ORM nor the migrations."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'lc.db'}", "PATH": "/usr/bin:/bin",
+           "LOGCENTER_SECRETS_DIR": "/nonexistent"}
+    setup = ("from shared.db.engine import get_engine\n"
+             "from sqlalchemy import text\n"
+             "with get_engine().begin() as c:\n"
+             "    c.execute(text(\"INSERT INTO project (id, project_id, public_key, created_at) "
+             "VALUES (1, 'p', '" + "a" * 32 + "', '2026-01-01 00:00:00')\"))\n")
+    subprocess.run([sys.executable, "-c", setup], cwd=ROOT, env=env, check=True)
+    code = (
+        "import json, sys, functions_framework\n"
+        "app = functions_framework.create_app('sentry', 'functions/sentry/main.py')\n"
+        "body = b'{}\\n{\"type\":\"event\"}\\n{\"message\":\"hi\"}\\n'\n"
+        "r = app.test_client().post('/api/1/envelope/?sentry_key=" + "a" * 32 + "', data=body)\n"
+        "assert r.status_code == 200, r.get_data()\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('sqlalchemy.orm', 'shared.db.models',"
+        " 'shared.db.migrations', 'kubernetes', 'brotli')))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+def test_releases_import_neither_ingest_nor_bugs():
+    """Ingest calls releases (one hook) and bugs asks it for a bug's release: never back."""
+    for module, path in MODULES.items():
+        if _layer(module) == "shared.releases":
+            layers = {_layer(i) for i in _imports(path)}
+            assert not layers & {"shared.ingest", "shared.bugs"}, f"{module} imports {layers}"
+    assert "shared.releases.track" in _imports(MODULES["shared.ingest.batch"])
+
+
+def test_the_ingest_hook_of_releases_never_imports_the_orm():
+    """shared/releases/track.py runs inside every report's transaction (the report's hot path)."""
+    found = _imports(MODULES["shared.releases.track"])
+    assert not {m for m in found if m.startswith("shared.db.models")}, found
+    source = MODULES["shared.releases.track"].read_text(encoding="utf-8")
+    assert "sqlalchemy.orm" not in source

@@ -266,7 +266,8 @@ def test_server_errors_show_the_api_message(page, seeded):
 
 
 def test_api_base_url_comes_from_config_js(page, seeded, live_gateway):
-    other = live_gateway()
+    # The API on another origin must allow the dashboard's (same-origin only by default).
+    other = live_gateway(env={"LOGCENTER_CORS_ORIGINS": seeded.url})
     other.report({"project_id": "elsewhere", "error": {"type": "OnlyOnTheOtherGateway", "message": "x"}})
     page.route("**/config.js", lambda route: route.fulfill(
         content_type="application/javascript",

@@ -80,9 +80,22 @@ export interface ProjectSummary {
   dsn?: string | null;
 }
 
+/** One page of projects; `total` counts every project (a client can make tens of thousands). */
 export interface ProjectList {
   items: ProjectSummary[];
   total: number;
+  page?: number;
+  page_size?: number;
+}
+
+export interface ProjectListParams {
+  /** A substring of the project id (case-insensitive). */
+  q?: string;
+  source?: Source | string;
+  page?: number;
+  page_size?: number;
+  /** project_id (default), or -bug_count, -last_seen_at, … */
+  sort?: string;
 }
 
 export interface DashboardStats {
@@ -91,7 +104,10 @@ export interface DashboardStats {
   total_occurrences: number;
   status_distribution: Record<string, number>;
   level_distribution: Record<string, number>;
+  /** The projects with the most bugs (at most 20); the rest are summed in project_distribution_others. */
   project_distribution: Record<string, number>;
+  project_count?: number;
+  project_distribution_others?: { projects: number; bugs: number };
   source_distribution: Record<Source, number>;
   trend: { date: string; count: number }[];
   timezone?: string;
@@ -298,8 +314,8 @@ export function getBug(id: number | string): Promise<BugDetail> {
   return request<BugDetail>(`/api/v1/bugs/${encodeURIComponent(String(id))}`);
 }
 
-export function getProjects(): Promise<ProjectList> {
-  return request<ProjectList>('/api/v1/projects');
+export function getProjects(params: ProjectListParams = {}): Promise<ProjectList> {
+  return request<ProjectList>('/api/v1/projects', {}, params);
 }
 
 export function getStats(params: StatsParams = {}): Promise<DashboardStats> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { breadcrumbsOf, contextsOf, hasFrames, requestOf, sdkFacts, sentryContext, tagsOf, traceEntries } from './sdkEvent';
+import { breadcrumbsOf, contextsOf, displayOrder, hasFrames, requestOf, sdkFacts, sentryContext, tagsOf, traceEntries } from './sdkEvent';
 
 describe('traceEntries', () => {
   it('reads frames with their source lines and keeps notes between them', () => {
@@ -16,6 +16,25 @@ describe('traceEntries', () => {
       { kind: 'note', text: 'ValueError: bad' },
     ]);
     expect(hasFrames(entries)).toBe(true);
+  });
+
+  it('chained exceptions: the main one first, each heading before its frames, innermost first', () => {
+    const entries = traceEntries([
+      { exception: { type: 'KeyError', value: "'id'" } },
+      { file: 'a.py', line: 1, in_app: true },
+      { file: 'b.py', line: 2, in_app: true },
+      { exception: { type: 'ValueError', value: 'no id' } },
+      { file: 'c.py', line: 3, in_app: true },
+    ])!;
+    expect(entries[0]).toEqual({ kind: 'note', text: "KeyError: 'id'" });
+    const order = displayOrder(entries).map((s) => [s.heading?.text, s.frames.map((f) => f.file)]);
+    expect(order).toEqual([
+      ['ValueError: no id', ['c.py']],
+      ["KeyError: 'id'", ['b.py', 'a.py']],
+    ]);
+    expect(displayOrder(traceEntries([{ file: 'x', in_app: true }, { file: 'y' }])!)).toEqual([
+      { heading: null, frames: [expect.objectContaining({ file: 'y' }), expect.objectContaining({ file: 'x' })] },
+    ]);
   });
 
   it('text traces are not frame lists', () => {

@@ -91,11 +91,35 @@ export function traceEntries(trace: string | StackFrame[] | null | undefined): T
     const f = record(item) ?? {};
     const frame = toFrame(f);
     if (frame) return frame;
-    const type = text(f.type) ?? text(f.exception);
-    const value = text(f.value) ?? text(f.message);
+    // A chained exception's heading: {"exception": {"type", "value"}} (or flat type/value).
+    const exc = record(f.exception) ?? f;
+    const type = text(exc.type) ?? text(f.exception);
+    const value = text(exc.value) ?? text(exc.message);
     if (type || value) return { kind: 'note', text: [type, value].filter(Boolean).join(': ') };
     return { kind: 'note', text: JSON.stringify(item) };
   });
+}
+
+export interface TraceSegment {
+  heading: TraceNote | null;
+  frames: Frame[];
+}
+
+/**
+ * The trace for display: one segment per exception (a heading then its frames), the main
+ * (last) exception first and each segment's innermost frame first, as Sentry shows them.
+ */
+export function displayOrder(entries: TraceEntry[]): TraceSegment[] {
+  const segments: TraceSegment[] = [];
+  let current: TraceSegment = { heading: null, frames: [] };
+  for (const e of entries) {
+    if (e.kind === 'note') {
+      if (current.heading || current.frames.length) segments.push(current);
+      current = { heading: e, frames: [] };
+    } else current.frames.push(e);
+  }
+  if (current.heading || current.frames.length) segments.push(current);
+  return segments.reverse().map((s) => ({ heading: s.heading, frames: [...s.frames].reverse() }));
 }
 
 /** Whether a trace has frames with source lines worth drawing as code (SDK events do). */

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
 from .config import ScanConfig
-from .detect import Problem, detect
+from .detect import Problem, Rules, detect
 from .kube import Kube, KubeError, load_api_client
 from .report import Reporter
-from .workload import project_of, workload_of
+from .workload import project_of, release_of, workload_of
 
 log = logging.getLogger("logcenter.pod_scanner")
 MAX_ERRORS_LISTED = 20
+SEVERITY = {"WARNING": 1, "ERROR": 2, "CRITICAL": 3}
 
 
 class ScanFailed(Exception):
@@ -57,11 +59,20 @@ def fetch_log(kube: Kube, p: Problem, config: ScanConfig) -> tuple[str, str, Kub
     return "", "none", error
 
 
-def build_payload(p: Problem, log_tail: str, log_source: str, config: ScanConfig) -> dict[str, Any]:
+def rules_of(config: ScanConfig) -> Rules:
+    return Rules(image_pull_grace=config.image_pull_grace_seconds,
+                 unschedulable_grace=config.unschedulable_grace_seconds, lookback=config.lookback_seconds,
+                 init_grace=config.init_grace_seconds, ready_grace=config.ready_grace_seconds)
+
+
+def build_payload(p: Problem, log_tail: str, log_source: str, config: ScanConfig,
+                  level: str | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "project_id": p.project_id,
         "source": "deployment",
-        "level": "CRITICAL",
+        "level": level or p.level,
+        # One id per report, kept by the Reporter's retry: a lost answer never counts twice.
+        "event_id": uuid.uuid4().hex,
         "error": {"type": p.error_type, "message": p.message},
         "context": {
             "namespace": p.namespace,
@@ -77,11 +88,17 @@ def build_payload(p: Problem, log_tail: str, log_source: str, config: ScanConfig
             "log_source": log_source,
             "workload_kind": p.workload_kind,
             "init_container": p.init_container,
+            "loop_state": p.loop_state,
+            **({"termination": p.termination} if p.termination else {}),
             **p.extra,
         },
     }
     if config.environment:
         payload["environment"] = config.environment
+    if p.version:
+        payload["version"] = p.version
+    if p.commit_hash:
+        payload["commit_hash"] = p.commit_hash
     return payload
 
 
@@ -97,6 +114,7 @@ def scan(config: ScanConfig, kube: Kube, reporter: Reporter, now: datetime | Non
     }
     groups: dict[tuple[str, str, str, str], list[Problem]] = {}
     seen: set[tuple[str, str]] = set()
+    rules = rules_of(config)
 
     for namespace in config.namespaces or (None,):
         try:
@@ -111,10 +129,10 @@ def scan(config: ScanConfig, kube: Kube, reporter: Reporter, now: datetime | Non
                     if not ident[1]:
                         summary["skipped"] += 1
                         continue
-                    for p in detect(pod, now, config.image_pull_grace_seconds,
-                                    config.unschedulable_grace_seconds):
+                    for p in detect(pod, now, rules=rules):
                         p.workload_kind, p.deployment_name = workload_of(pod)
                         p.project_id = project_of(pod, p.deployment_name, config)
+                        p.version, p.commit_hash = release_of(pod, p.image)
                         groups.setdefault(_key(p), []).append(p)
                         summary["problems_found"] += 1
                         summary["by_type"][p.error_type] = summary["by_type"].get(p.error_type, 0) + 1
@@ -135,8 +153,11 @@ def scan(config: ScanConfig, kube: Kube, reporter: Reporter, now: datetime | Non
     for problems in groups.values():
         problems.sort(key=lambda p: (p.pod_name, p.container_name or ""))
         affected = len({p.pod_name for p in problems})
+        # The group is as severe as its worst pod (one replica crash-looping, another up again).
+        worst = max((p.level for p in problems), key=lambda level: SEVERITY.get(level, 0))
         for p in problems:
             p.extra["affected_pods"] = affected
+            p.group_level = worst
         ordered.append(problems)
     ordered.sort(key=lambda problems: _key(problems[0]))
 
@@ -153,7 +174,7 @@ def scan(config: ScanConfig, kube: Kube, reporter: Reporter, now: datetime | Non
             if log_error is not None and log_error.status == 404:
                 vanished.append((p, str(log_error)))
                 continue
-            sent = reporter.send(build_payload(p, log_tail, source, config))
+            sent = reporter.send(build_payload(p, log_tail, source, config, p.group_level))
             return {"pod": p, "sent": sent, "no_log": p.fetch_logs and source == "none", "vanished": vanished}
         return {"pod": None, "sent": None, "no_log": False, "vanished": vanished}
 

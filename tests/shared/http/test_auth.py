@@ -26,7 +26,8 @@ def test_api_token_guards_every_other_route_and_names_the_actor(function_client,
     with_env(LOGCENTER_API_TOKENS="alice=tok-a,agent=tok-b")
     bug_id = function_client("report").post("/api/v1/logs/report", json=runtime()).get_json()["id"]
     bugs, tasks, stats = function_client("bugs"), function_client("tasks"), function_client("stats")
-    for client, path in ((bugs, "/api/v1/bugs"), (bugs, f"/api/v1/bugs/{bug_id}"), (bugs, "/api/v1/projects"),
+    projects = function_client("projects")
+    for client, path in ((bugs, "/api/v1/bugs"), (bugs, f"/api/v1/bugs/{bug_id}"), (projects, "/api/v1/projects"),
                          (tasks, "/api/v1/tasks/pending"), (stats, "/api/v1/dashboard/stats")):
         assert client.get(path).status_code == 401
         assert client.get(path, headers={"Authorization": "Bearer tok-a"}).status_code == 200

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from shared.db.engine import get_engine
 from shared.ingest import batch, store, writer
 from shared.ingest.validation import validate_report
-from tests.functions.conftest import deployment, runtime
+from tests.functions.conftest import cicd, deployment, runtime
 from tests.support.snapshot import counter_mismatches, stored_rows
 
 
@@ -25,7 +25,7 @@ class Gate:
         self.calls: list[int] = []
         self.armed = False
 
-    def __iter__(self):  # noqa: ANN204 - `release, entered, calls = gate`
+    def __iter__(self):
         return iter((self.release, self.entered, self.calls))
 
 
@@ -34,7 +34,7 @@ def gate(monkeypatch, db_url):
     g = Gate()
     real = batch.write
 
-    def held(conn, items, **kw):  # noqa: ANN001, ANN202
+    def held(conn, items, **kw):
         if g.armed:
             g.calls.append(len(items))
             if len(g.calls) == 1:
@@ -143,7 +143,7 @@ def test_an_unavailable_database_fails_the_whole_batch_and_stores_none(gate, mon
     release, entered, calls = gate
     held = batch.write
 
-    def failing(conn, items, **kw):  # noqa: ANN001, ANN202
+    def failing(conn, items, **kw):
         outcomes = held(conn, items, **kw)
         if len(items) > 1:  # the statements ran; the commit must still not happen
             raise ConnectionResetError("database went away mid-batch")
@@ -163,7 +163,7 @@ def test_one_bad_report_fails_alone(gate, monkeypatch):
     release, entered, calls = gate
     held = batch.write
 
-    def poison(conn, items, **kw):  # noqa: ANN001, ANN202
+    def poison(conn, items, **kw):
         if any(i.report.error_type == "Poison" for i in items):
             raise ValueError("this report cannot be stored")
         return held(conn, items, **kw)
@@ -176,15 +176,21 @@ def test_one_bad_report_fails_alone(gate, monkeypatch):
     assert counter_mismatches() == {}
 
 
-def test_hooks_see_every_report_inside_the_transaction(gate, monkeypatch):
-    release, entered, _ = gate
-    seen = []
-
-    def hook(conn, report, outcome, now):  # noqa: ANN001, ANN202
-        assert conn.execute("SELECT count(*) FROM errorlog WHERE id = :id", {"id": outcome.id}).scalar() == 1
-        seen.append((report.project_id, outcome.action, outcome.occurrence_count))
-
-    monkeypatch.setattr(batch, "HOOKS", [hook])
-    _send_all([runtime(project="hk")] * 3, release, entered)
-    assert sorted(s for s in seen if s[0] == "hk") == [("hk", "counted", 2), ("hk", "counted", 3),
-                                                         ("hk", "created", 1)]
+def test_alerts_and_releases_see_every_report_of_a_coalesced_batch(gate, function_client):
+    """A storm batch is one row update, yet the spike rule counts each report (one alert
+    when the third arrives, then the throttle) and the release counts each new CI bug."""
+    rule = {"name": "storm", "project_id": "al", "sources": ["runtime", "cicd"], "min_level": "DEBUG",
+            "triggers": {"new_bug": False, "regression": False, "spike": {"count": 3, "minutes": 5}},
+            "channel": {"type": "webhook", "url": "http://127.0.0.1:9/hook"}, "throttle_minutes": 60}
+    assert function_client("alerts").post("/api/v1/alerts", json=rule).status_code == 201
+    release, entered, calls = gate
+    ci = [cicd(project="al", job=f"j{i}", commit_sha="9f2c1e0aa") | {"version": "1.4.0"} for i in range(3)]
+    answers = _send_all([runtime(project="al", message=f"m{i}") for i in range(5)] + ci, release, entered)
+    assert not [a for a in answers if isinstance(a, Exception)], answers
+    assert calls[-1] == 8 and sorted(a.occurrence_count for a in answers[:5]) == [1, 2, 3, 4, 5]
+    assert [a.alerts for a in answers[:5]].count(1) == 1 and sum(a.alerts for a in answers) == 1
+    with get_engine().connect() as conn:
+        kinds = [r[0] for r in conn.execute(text("SELECT kind FROM alert_delivery"))]
+        failures = conn.execute(text("SELECT cicd_failures FROM release WHERE project_id = 'al' "
+                                     "AND version = '1.4.0'")).scalar()
+    assert kinds == ["spike"] and failures == 3

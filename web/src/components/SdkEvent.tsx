@@ -7,6 +7,7 @@ import {
   requestOf,
   sdkFacts,
   tagsOf,
+  displayOrder,
   type Frame,
   type TraceEntry,
 } from '../sdkEvent';
@@ -24,7 +25,12 @@ function FrameView({ frame }: { frame: Frame }) {
             中的 <code className="frame-func">{frame.func}</code>
           </>
         ) : null}
-        {frame.line !== null ? <span className="frame-line"> 第 {frame.line} 行</span> : null}
+        {frame.line !== null ? (
+          <span className="frame-line">
+            {' '}
+            第 {frame.line} 行{frame.column !== null ? ` 第 ${frame.column} 列` : ''}
+          </span>
+        ) : null}
         {frame.inApp ? <span className="in-app-badge">应用代码</span> : null}
       </div>
       {code.length ? (
@@ -47,23 +53,25 @@ function FrameView({ frame }: { frame: Frame }) {
  */
 export function Frames({ entries }: { entries: TraceEntry[] }) {
   const [all, setAll] = useState(false);
-  const ordered = [...entries].reverse();
-  const anyInApp = ordered.some((e) => e.kind === 'frame' && e.inApp);
-  const shown = all || !anyInApp ? ordered : ordered.filter((e) => e.kind !== 'frame' || e.inApp);
-  const hidden = ordered.length - shown.length;
+  const frames = entries.filter((e): e is Frame => e.kind === 'frame');
+  const anyInApp = frames.some((f) => f.inApp);
+  const hidden = all || !anyInApp ? 0 : frames.filter((f) => !f.inApp).length;
   return (
     <div className="frames">
-      <p className="hint">最内层的调用在最上面。</p>
+      <p className="hint">最内层的调用在最上面{entries.length > frames.length ? ',主异常在前' : ''}。</p>
       <ol className="frame-list">
-        {shown.map((e, i) =>
-          e.kind === 'frame' ? (
-            <FrameView key={i} frame={e} />
-          ) : (
-            <li key={i} className="frame-note">
-              {e.text}
-            </li>
-          ),
-        )}
+        {displayOrder(entries).flatMap((segment, s) => [
+          ...(segment.heading
+            ? [
+                <li key={`h${s}`} className="frame-note">
+                  {segment.heading.text}
+                </li>,
+              ]
+            : []),
+          ...segment.frames
+            .filter((f) => all || !anyInApp || f.inApp)
+            .map((f, i) => <FrameView key={`f${s}-${i}`} frame={f} />),
+        ])}
       </ol>
       {anyInApp && (hidden > 0 || all) ? (
         <button type="button" className="link-button" onClick={() => setAll(!all)}>

@@ -53,7 +53,6 @@ export default function BugList() {
   };
   const key = buildQuery(params);
   const [bugs, reloadBugs] = useAsync(() => getBugs(params), key);
-  const [projects] = useAsync(() => getProjects(), 'projects');
 
   const [query, setQuery] = useState(filters.q ?? '');
   useEffect(() => setQuery(filters.q ?? ''), [filters.q]);
@@ -64,8 +63,6 @@ export default function BugList() {
     go({ q: query.trim() });
   };
 
-  const projectItems = projects.status === 'ok' ? projects.data.items : [];
-  const activeProject = filters.project_id ?? '';
   const activeSource = filters.source ?? '';
 
   return (
@@ -74,24 +71,7 @@ export default function BugList() {
         <h1>缺陷列表</h1>
       </div>
 
-      <nav className="project-tabs" aria-label="项目">
-        <Link to={listHref(filters, { project_id: '' })} className={`project-tab${activeProject ? '' : ' active'}`}>
-          全部项目
-        </Link>
-        {projectItems.map((p) => (
-          <Link
-            key={p.project_id}
-            to={listHref(filters, { project_id: p.project_id })}
-            className={`project-tab${p.project_id === activeProject ? ' active' : ''}`}
-          >
-            {p.project_id} <span className="tab-count">{p.bug_count}</span>
-          </Link>
-        ))}
-        {activeProject && !projectItems.some((p) => p.project_id === activeProject) ? (
-          <span className="project-tab active">{activeProject}</span>
-        ) : null}
-        {projects.status === 'error' ? <span className="tab-error">项目列表加载失败</span> : null}
-      </nav>
+      <ProjectChips filters={filters} />
 
       <nav className="source-tabs" aria-label="来源">
         {['', ...SOURCES].map((s) => (
@@ -176,6 +156,80 @@ export default function BugList() {
         </div>
       )}
     </div>
+  );
+}
+
+/** Chips shown without a search: the projects with the most bugs. */
+export const PROJECT_CHIPS = 12;
+/** Matches shown for a project search. */
+export const PROJECT_MATCHES = 20;
+
+/**
+ * The project filter: the PROJECT_CHIPS projects with the most bugs as chips and, when there
+ * are more, a search box whose matches replace them. One client can create tens of thousands
+ * of project ids; the page never renders more than a few dozen chips.
+ */
+export function ProjectChips({ filters }: { filters: Filters }) {
+  const [search, setSearch] = useState('');
+  const [term, setTerm] = useState('');
+  useEffect(() => {
+    const timer = window.setTimeout(() => setTerm(search.trim()), 250);
+    return () => window.clearTimeout(timer);
+  }, [search]);
+  const [top] = useAsync(() => getProjects({ sort: '-bug_count', page_size: PROJECT_CHIPS }), 'projects-top');
+  const [matches] = useAsync(
+    () => (term ? getProjects({ q: term, sort: '-bug_count', page_size: PROJECT_MATCHES }) : Promise.resolve(null)),
+    `projects-q:${term}`,
+  );
+  const activeProject = filters.project_id ?? '';
+  const total = top.data?.total ?? 0;
+  const searching = term !== '';
+  const shown = searching ? (matches.data?.items ?? []) : (top.data?.items ?? []);
+  const many = total > PROJECT_CHIPS || search !== '';
+
+  return (
+    <nav className="project-tabs" aria-label="项目">
+      <Link to={listHref(filters, { project_id: '' })} className={`project-tab${activeProject ? '' : ' active'}`}>
+        全部项目
+      </Link>
+      {shown.map((p) => (
+        <Link
+          key={p.project_id}
+          to={listHref(filters, { project_id: p.project_id })}
+          className={`project-tab${p.project_id === activeProject ? ' active' : ''}`}
+        >
+          {p.project_id} <span className="tab-count">{p.bug_count}</span>
+        </Link>
+      ))}
+      {activeProject && !shown.some((p) => p.project_id === activeProject) ? (
+        <span className="project-tab active">{activeProject}</span>
+      ) : null}
+      {many ? (
+        <span className="project-search">
+          <input
+            type="search"
+            name="project-search"
+            aria-label="搜索项目"
+            placeholder={`搜索项目(共 ${total} 个)`}
+            maxLength={64}
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
+          {searching && matches.status === 'ok' && matches.data ? (
+            <span className="project-search-info">
+              {matches.data.total === 0
+                ? '没有匹配的项目'
+                : matches.data.total > shown.length
+                  ? `匹配 ${matches.data.total} 个,显示缺陷最多的 ${shown.length} 个`
+                  : `匹配 ${matches.data.total} 个`}
+            </span>
+          ) : !searching && total > shown.length ? (
+            <span className="project-search-info">显示缺陷最多的 {shown.length} 个</span>
+          ) : null}
+        </span>
+      ) : null}
+      {top.status === 'error' || matches.status === 'error' ? <span className="tab-error">项目列表加载失败</span> : null}
+    </nav>
   );
 }
 

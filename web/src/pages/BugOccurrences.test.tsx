@@ -34,7 +34,7 @@ const sdkEvent = occurrence(99, {
     },
   },
   stack_trace: [
-    { file: 'site-packages/flask/app.py', line: 880, function: 'dispatch', context_line: 'return view()', in_app: false },
+    { file: 'site-packages/flask/app.py', line: 880, column: 7, function: 'dispatch', context_line: 'return view()', in_app: false },
     {
       file: 'shop/cart.py',
       line: 12,
@@ -105,6 +105,7 @@ describe('最近发生', () => {
     expect(frames[0].textContent).toContain('shop/cart.py');
     fireEvent.click(within(body).getByRole('button', { name: '显示全部帧(另有 1 个库帧)' }));
     expect(body.querySelectorAll('.frame')).toHaveLength(2);
+    expect(body.querySelectorAll('.frame')[1].querySelector('.frame-line')!.textContent).toBe(' 第 880 行 第 7 列');
 
     const sdk = within(body).getByTestId('sdk-details');
     expect(within(sdk).getByText('region').nextSibling!.textContent).toBe('cn-east');

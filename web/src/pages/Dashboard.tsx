@@ -44,7 +44,10 @@ export default function Dashboard() {
 }
 
 function StatsView({ stats, source }: { stats: DashboardStats; source: string }) {
-  const projects = Object.entries(stats.project_distribution).sort((a, b) => b[1] - a[1]);
+  // The server names the projects with the most bugs and sums the rest (one client can make
+  // tens of thousands of project ids).
+  const projects = Object.entries(stats.project_distribution).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const others = stats.project_distribution_others;
   const sourceTotal = SOURCES.reduce((n, s) => n + (stats.source_distribution[s] ?? 0), 0);
   const open = (stats.status_distribution.NEW ?? 0) + (stats.status_distribution.PENDING_FIX ?? 0);
   return (
@@ -120,7 +123,7 @@ function StatsView({ stats, source }: { stats: DashboardStats; source: string })
         </section>
 
         <section className="panel">
-          <h2>项目分布</h2>
+          <h2>项目分布{stats.project_count && stats.project_count > projects.length ? `(共 ${stats.project_count} 个项目)` : ''}</h2>
           {projects.length === 0 ? (
             <Empty>还没有任何缺陷。</Empty>
           ) : (
@@ -140,6 +143,14 @@ function StatsView({ stats, source }: { stats: DashboardStats; source: string })
                     <td className="num">{count}</td>
                   </tr>
                 ))}
+                {others && others.projects > 0 ? (
+                  <tr className="others" data-testid="project-others">
+                    <td>
+                      <Link to={`/bugs${buildQuery({ source })}`}>其他 {others.projects} 个项目</Link>
+                    </td>
+                    <td className="num">{others.bugs}</td>
+                  </tr>
+                ) : null}
               </tbody>
             </table>
           )}

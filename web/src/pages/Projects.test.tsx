@@ -157,6 +157,62 @@ describe('项目 page', () => {
   });
 });
 
+describe('项目 list with many projects', () => {
+  const many = Array.from({ length: 120 }, (_, i) => ({
+    project_id: `svc_${String(i).padStart(3, '0')}`,
+    bug_count: 1,
+    open_count: 1,
+    occurrence_count: 1,
+    last_seen_at: null,
+  }));
+
+  it('a paging server gets the search and page from the URL; 搜索 and 下一页 change the URL', async () => {
+    fetchMock.mockImplementation(async (input) => {
+      const url = new URL(String(input), 'http://x');
+      const q = url.searchParams.get('q') ?? '';
+      const page = Number(url.searchParams.get('page'));
+      const size = Number(url.searchParams.get('page_size'));
+      const matching = many.filter((p) => p.project_id.includes(q));
+      return json({ items: matching.slice((page - 1) * size, page * size), total: matching.length, page, page_size: size });
+    });
+    window.history.replaceState(null, '', '/projects?page=2');
+    render(<App />);
+    await screen.findByText('svc_050');
+    const pager = screen.getByRole('navigation', { name: '分页' });
+    expect(pager.textContent).toContain('第 2 / 3 页,共 120 个项目');
+    const first = new URL(String(fetchMock.mock.calls[0][0]), 'http://x').searchParams;
+    expect([first.get('page'), first.get('page_size'), first.get('q')]).toEqual(['2', '50', null]);
+
+    fireEvent.click(within(pager).getByRole('link', { name: '下一页' }));
+    await screen.findByText('svc_119');
+    expect(window.location.search).toBe('?page=3');
+    expect(within(screen.getByRole('navigation', { name: '分页' })).queryByRole('link', { name: '下一页' })).toBeNull();
+
+    fireEvent.change(screen.getByRole('searchbox', { name: '搜索项目' }), { target: { value: 'svc_11' } });
+    fireEvent.click(screen.getByRole('button', { name: '搜索' }));
+    await screen.findByText('svc_110');
+    expect(window.location.search).toBe('?q=svc_11');
+    expect(screen.getAllByRole('row')).toHaveLength(11); // header + svc_110..svc_119
+    expect(screen.getByRole('navigation', { name: '分页' }).textContent).toContain('第 1 / 1 页,共 10 个项目');
+  });
+
+  it('a server that sends every project at once is searched and paged here', async () => {
+    fetchMock.mockImplementation(async () => json({ items: many, total: many.length }));
+    window.history.replaceState(null, '', '/projects?q=SVC_0&page=2');
+    render(<App />);
+    await screen.findByText('svc_050');
+    expect(screen.getAllByRole('row')).toHaveLength(51);
+    expect(screen.getByRole('navigation', { name: '分页' }).textContent).toContain('第 2 / 2 页,共 100 个项目');
+  });
+
+  it('nothing matching says so', async () => {
+    fetchMock.mockImplementation(async () => json({ items: [], total: 0, page: 1, page_size: 50 }));
+    window.history.replaceState(null, '', '/projects?q=nope');
+    render(<App />);
+    expect(await screen.findByText('没有 ID 包含「nope」的项目。')).toBeTruthy();
+  });
+});
+
 describe('snippet', () => {
   it('puts the DSN and a release into each SDK set-up', () => {
     expect(snippet('python', DSN, 'shop_api')).toBe(

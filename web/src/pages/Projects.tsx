@@ -3,10 +3,12 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import {
   ApiError,
+  buildQuery,
   getProject,
   getProjects,
   registerProject,
   rotateProjectKey,
+  type ProjectList,
   type ProjectSummary,
   type RegisteredProject,
 } from '../api';
@@ -19,20 +21,37 @@ import { useAsync } from '../useAsync';
 
 export const PROJECTS_PAGE_SIZE = 50;
 
+type PageState = { q: string; page: number; project: string };
+
+/** `/projects?…` with the list's search, page and the selected project (empty ones left out). */
+export function projectsHref(state: Partial<PageState>): string {
+  const query = buildQuery({ q: state.q, page: state.page && state.page > 1 ? state.page : undefined, project: state.project });
+  return `/projects${query}`;
+}
+
 export function projectHref(projectId: string): string {
-  return `/projects?project=${encodeURIComponent(projectId)}`;
+  return projectsHref({ project: projectId });
 }
 
 export default function Projects() {
   const { search } = useLocation();
-  const selected = search.get('project') ?? '';
-  const [list, reloadList] = useAsync(() => getProjects(), 'projects');
-  const [filter, setFilter] = useState('');
-  const [shown, setShown] = useState(PROJECTS_PAGE_SIZE);
+  const state: PageState = {
+    q: search.get('q') ?? '',
+    page: Math.max(1, Number.parseInt(search.get('page') ?? '1', 10) || 1),
+    project: search.get('project') ?? '',
+  };
+  const params = { q: state.q || undefined, page: state.page, page_size: PROJECTS_PAGE_SIZE };
+  const [list, reloadList] = useAsync(() => getProjects(params), buildQuery(params));
+  const [query, setQuery] = useState(state.q);
+  useEffect(() => setQuery(state.q), [state.q]);
 
-  const items = list.data?.items ?? [];
-  const needle = filter.trim().toLowerCase();
-  const matching = needle ? items.filter((p) => p.project_id.toLowerCase().includes(needle)) : items;
+  const shown = list.data ? pageOf(list.data, state) : null;
+  const pages = shown ? Math.max(1, Math.ceil(shown.total / PROJECTS_PAGE_SIZE)) : 1;
+  const go = (changes: Partial<PageState>) => navigate(projectsHref({ ...state, ...changes }));
+  const onSearch = (event: FormEvent) => {
+    event.preventDefault();
+    go({ q: query.trim(), page: 1 });
+  };
 
   return (
     <div className="page projects">
@@ -40,48 +59,75 @@ export default function Projects() {
         <h1>项目</h1>
       </div>
 
-      <RegisterForm onRegistered={(p) => { reloadList(); navigate(projectHref(p.project_id)); }} />
+      <RegisterForm onRegistered={(p) => { reloadList(); navigate(projectsHref({ ...state, project: p.project_id })); }} />
 
-      {selected ? <ProjectPanel key={selected} projectId={selected} onChange={reloadList} /> : null}
+      {state.project ? <ProjectPanel key={state.project} projectId={state.project} onChange={reloadList} /> : null}
 
       <section className="panel" aria-labelledby="project-list-title">
         <div className="page-header">
           <h2 id="project-list-title">已出现的项目</h2>
-          <input
-            type="search"
-            aria-label="筛选项目"
-            placeholder="筛选项目…"
-            value={filter}
-            onChange={(e) => {
-              setFilter(e.target.value);
-              setShown(PROJECTS_PAGE_SIZE);
-            }}
-          />
+          <form className="search" role="search" onSubmit={onSearch}>
+            <input
+              type="search"
+              aria-label="搜索项目"
+              placeholder="项目 ID 包含…"
+              value={query}
+              maxLength={64}
+              onChange={(e) => setQuery(e.target.value)}
+            />
+            <button type="submit">搜索</button>
+          </form>
         </div>
         {list.status === 'error' ? (
           <ErrorMessage error={list.error} onRetry={reloadList} />
-        ) : !list.data ? (
+        ) : !shown ? (
           <Loading what="项目列表" />
-        ) : matching.length === 0 ? (
-          <Empty>{items.length ? '没有匹配的项目。' : '还没有项目上报过错误。可以先在上方为新项目启用 SDK 接入。'}</Empty>
+        ) : shown.items.length === 0 ? (
+          <Empty>
+            {state.q
+              ? `没有 ID 包含「${state.q}」的项目。`
+              : state.page > 1
+                ? `第 ${state.page} 页没有项目。`
+                : '还没有项目上报过错误。可以先在上方为新项目启用 SDK 接入。'}
+          </Empty>
         ) : (
-          <>
-            <ProjectTable items={matching.slice(0, shown)} selected={selected} />
-            {matching.length > shown ? (
-              <p>
-                <button type="button" onClick={() => setShown(shown + PROJECTS_PAGE_SIZE)}>
-                  显示更多(共 {matching.length.toLocaleString('zh-CN')} 个)
-                </button>
-              </p>
-            ) : null}
-          </>
+          <div className={list.status === 'loading' ? 'stale' : undefined}>
+            <ProjectTable items={shown.items} selected={state.project} linkTo={(id) => projectsHref({ ...state, project: id })} />
+            <nav className="pagination" aria-label="分页">
+              {state.page > 1 ? <Link to={projectsHref({ ...state, page: state.page - 1 })}>上一页</Link> : <span className="disabled">上一页</span>}
+              <span>
+                第 {state.page} / {pages} 页,共 {shown.total.toLocaleString('zh-CN')} 个项目
+              </span>
+              {state.page < pages ? <Link to={projectsHref({ ...state, page: state.page + 1 })}>下一页</Link> : <span className="disabled">下一页</span>}
+            </nav>
+          </div>
         )}
       </section>
     </div>
   );
 }
 
-export function ProjectTable({ items, selected }: { items: ProjectSummary[]; selected: string }) {
+/**
+ * The page to show. A server that pages the list (answers with page_size) did the search and
+ * the slicing; an older one sent every project, so both are done here.
+ */
+export function pageOf(list: ProjectList, state: Pick<PageState, 'q' | 'page'>): { items: ProjectSummary[]; total: number } {
+  if (list.page_size) return { items: list.items, total: list.total };
+  const needle = state.q.toLowerCase();
+  const matching = needle ? list.items.filter((p) => p.project_id.toLowerCase().includes(needle)) : list.items;
+  const start = (state.page - 1) * PROJECTS_PAGE_SIZE;
+  return { items: matching.slice(start, start + PROJECTS_PAGE_SIZE), total: matching.length };
+}
+
+export function ProjectTable({
+  items,
+  selected,
+  linkTo = projectHref,
+}: {
+  items: ProjectSummary[];
+  selected: string;
+  linkTo?: (projectId: string) => string;
+}) {
   return (
     <table className="table projects-table">
       <thead>
@@ -98,7 +144,7 @@ export function ProjectTable({ items, selected }: { items: ProjectSummary[]; sel
         {items.map((p) => (
           <tr key={p.project_id} data-project={p.project_id} className={p.project_id === selected ? 'selected' : undefined}>
             <td>
-              <Link to={projectHref(p.project_id)}>{p.project_id}</Link>
+              <Link to={linkTo(p.project_id)}>{p.project_id}</Link>
             </td>
             <td className="num">{p.bug_count}</td>
             <td className="num">{p.open_count}</td>
@@ -108,7 +154,7 @@ export function ProjectTable({ items, selected }: { items: ProjectSummary[]; sel
               {p.sentry_id ? (
                 <span className="sdk-state-on">已启用(#{p.sentry_id})</span>
               ) : (
-                <Link to={projectHref(p.project_id)} className="sdk-state-off">
+                <Link to={linkTo(p.project_id)} className="sdk-state-off">
                   未启用
                 </Link>
               )}

@@ -255,6 +255,50 @@ describe('BugList URL state', () => {
   });
 });
 
+describe('Project chips', () => {
+  const project = (n: number) => ({ project_id: `proj${n}`, bug_count: 100 - n, open_count: 0, occurrence_count: 1, last_seen_at: null });
+
+  it('with 30,000 projects shows the top ones and a search box whose matches replace them', async () => {
+    window.history.replaceState(null, '', '/bugs');
+    fetchMock.mockImplementation(async (input) => {
+      const url = new URL(String(input), 'http://x');
+      if (url.pathname === '/api/v1/projects') {
+        const q = url.searchParams.get('q');
+        const size = Number(url.searchParams.get('page_size'));
+        if (q) return json({ items: [project(77)], total: 1, page: 1, page_size: size });
+        expect(url.searchParams.get('sort')).toBe('-bug_count');
+        return json({ items: Array.from({ length: size }, (_, n) => project(n)), total: 30000, page: 1, page_size: size });
+      }
+      return json({ items: [], total: 0, page: 1, page_size: 20 });
+    });
+    render(<App />);
+    const nav = screen.getByRole('navigation', { name: '项目' });
+    await within(nav).findByText('proj0');
+    expect(nav.querySelectorAll('a.project-tab').length).toBe(1 + 12); // 全部项目 + the top 12
+    const box = within(nav).getByRole('searchbox', { name: '搜索项目' }) as HTMLInputElement;
+    expect(box.placeholder).toContain('共 30000 个');
+    fireEvent.change(box, { target: { value: 'proj77' } });
+    await within(nav).findByText('proj77');
+    expect(within(nav).queryByText('proj0')).toBeNull();
+    expect(within(nav).getByText('匹配 1 个')).toBeTruthy();
+    const searched = fetchMock.mock.calls.map((c) => new URL(String(c[0]), 'http://x')).find((u) => u.searchParams.get('q'));
+    expect(searched!.searchParams.get('q')).toBe('proj77');
+  });
+
+  it('with a few projects shows them all and no search box', async () => {
+    window.history.replaceState(null, '', '/bugs');
+    fetchMock.mockImplementation(async (input) =>
+      String(input).startsWith('/api/v1/projects')
+        ? json({ items: [project(1), project(2)], total: 2, page: 1, page_size: 12 })
+        : json({ items: [], total: 0, page: 1, page_size: 20 }),
+    );
+    render(<App />);
+    const nav = screen.getByRole('navigation', { name: '项目' });
+    await within(nav).findByText('proj2');
+    expect(within(nav).queryByRole('searchbox')).toBeNull();
+  });
+});
+
 describe('Dashboard', () => {
   it('shows the source distribution from the stats', async () => {
     fetchMock.mockImplementation(async () =>

@@ -1,0 +1,157 @@
+"""Real failing CI logs (tests/ci/corpus, sources in cases.yaml) through the real reporter
+(bash + jq + curl) into a live Log Center: the message is the first line of the real failure,
+the type comes from the step name when it is telling and from the log when it is not, and a
+report whose answer was lost is retried with the same event_id and counted once."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+import yaml
+
+from tests.ci.reporter_support import ROOT, get_bug, run_reporter, unique_project
+
+CORPUS = ROOT / "tests/ci/corpus"
+CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())
+
+
+def report(gateway, step, log_path, *extra):
+    project = unique_project("corpus")
+    run = run_reporter([project, step, "--log-file", str(log_path), *extra], {"LOG_CENTER_URL": gateway.url})
+    assert run.returncode == 0, run
+    return get_bug(gateway.url, run.bug_id()), run
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["log"] for c in CASES])
+def test_real_logs_give_the_real_failure(gateway, case):
+    bug, run = report(gateway, case["step"], CORPUS / case["log"])
+    assert (bug["error_type"], bug["error_message"]) == (case["type"], case["message"]), case["source"]
+    assert bug["source"] == "cicd" and bug["context"]["step_name"] == case["step"]
+    assert bug["context"]["log_tail"].rstrip("\n") == (CORPUS / case["log"]).read_text().rstrip("\n")
+    assert f"reported {case['type']} " in run.stderr
+
+
+def test_every_tool_of_the_issue_is_in_the_corpus():
+    logs = " ".join(c["log"] for c in CASES)
+    for tool in ("cargo", "go-test", "pytest", "jest", "vite", "npm", "pnpm", "eslint", "docker-buildkit",
+                 "helm", "kubectl"):
+        assert tool in logs, tool
+    assert all(c["source"].startswith("https://") for c in CASES)
+
+
+# Wrappers printed after the real failure: the shapes issue 12 names, in the order the tools
+# print them. Each must lose against the line before it.
+WRAPPED = {
+    "npm-run-all under pnpm": ("pnpm build", "NpmBuildError", """\
+> web@1.0.0 build:css
+> sass src/main.scss dist/main.css
+
+Error: Undefined variable.
+  ╷
+3 │   color: $brand;
+  ╵
+  src/main.scss 3:10  root stylesheet
+ERROR: "build:css" exited with 1.
+ ELIFECYCLE  Command failed with exit code 1.
+└─ Failed in 5.5s at /home/runner/work/web/web
+""", "Error: Undefined variable."),
+    "npm-run-all alone": ("pnpm build", "NpmBuildError", """\
+ERROR: "build:x" exited with 1.
+ ELIFECYCLE  Command failed with exit code 1.
+└─ Failed in 5.5s at /home/runner/work/web/web
+""", 'ERROR: "build:x" exited with 1.'),
+    "go test package summary": ("go test", "TestFailure", """\
+=== RUN   TestParse
+    parse_test.go:21: got "a", want "b"
+--- FAIL: TestParse (0.00s)
+FAIL
+FAIL\tgithub.com/team/app/parse\t0.005s
+FAIL
+""", '--- FAIL: TestParse (0.00s)'),
+    "go test, detail after the FAIL line": ("go test", "TestFailure", """\
+--- FAIL: TestParse (0.00s)
+    parse_test.go:21: got "a", want "b"
+FAIL
+FAIL\tgithub.com/team/app/parse\t0.005s
+""", '--- FAIL: TestParse (0.00s) parse_test.go:21: got "a", want "b"'),
+    "make wrapper": ("make", "BuildError", """\
+gcc -c main.c
+main.c:3:10: fatal error: stdio2.h: No such file or directory
+compilation terminated.
+make: *** [Makefile:4: main.o] Error 1
+##[error]Process completed with exit code 2.
+""", "main.c:3:10: fatal error: stdio2.h: No such file or directory"),
+}
+
+
+@pytest.mark.parametrize("name", WRAPPED)
+def test_wrappers_after_the_failure_are_skipped(gateway, tmp_path, name):
+    step, error_type, text, expected = WRAPPED[name]
+    log = tmp_path / "log.txt"
+    log.write_text(text, encoding="utf-8")
+    bug, _ = report(gateway, step, log)
+    assert (bug["error_type"], bug["error_message"]) == (error_type, expected)
+
+
+def test_the_step_name_wins_when_it_is_telling_and_the_option_wins_over_both(gateway):
+    buildkit = CORPUS / "docker-buildkit-tsc.log"
+    assert report(gateway, "make push", buildkit)[0]["error_type"] == "DockerBuildError"    # from the log
+    assert report(gateway, "npm run build", buildkit)[0]["error_type"] == "NpmBuildError"   # from the name
+    assert report(gateway, "make push", buildkit, "--error-type", "ReleaseError")[0]["error_type"] == "ReleaseError"
+    kubectl = CORPUS / "kubectl-validation-connection-refused.log"
+    assert report(gateway, "make rollout", kubectl)[0]["error_type"] == "DeployError"
+    plain = ROOT / "tests/ci/corpus/go-panic-make.log"
+    assert report(gateway, "make start", plain)[0]["error_type"] == "BuildError"          # nothing telling
+
+
+class _LossyProxy(BaseHTTPRequestHandler):
+    """Forwards each report to Log Center; the first answer is lost (a 503 after the commit)."""
+
+    upstream = ""
+    bodies: list[bytes] = []
+    lock = threading.Lock()
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with self.lock:
+            self.bodies.append(body)
+            first = len(self.bodies) == 1
+        answer = requests.post(self.upstream + self.path, data=body, timeout=10,
+                               headers={"Content-Type": "application/json"})
+        status, payload = (503, b'{"error": {"code": "unavailable", "message": "database restarting"}}') \
+            if first else (answer.status_code, answer.content)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):  # noqa: ANN002 - keep the test output clean
+        pass
+
+
+def test_a_lost_answer_is_retried_with_the_same_event_id_and_counted_once(gateway, tmp_path):
+    _LossyProxy.upstream, _LossyProxy.bodies = gateway.url, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _LossyProxy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        project = unique_project("retry")
+        log = CORPUS / "go-test-fail.log"
+        run = run_reporter([project, "go test", "--log-file", str(log)],
+                           {"LOG_CENTER_URL": f"http://127.0.0.1:{server.server_address[1]}"})
+    finally:
+        server.shutdown()
+        thread.join(5)
+    assert run.returncode == 0 and "reported TestFailure" in run.stderr, run
+    first, second = (json.loads(b) for b in _LossyProxy.bodies)
+    assert first == second and len(first["event_id"]) == 32 and int(first["event_id"], 16) >= 0
+    bug = get_bug(gateway.url, run.bug_id())
+    assert bug["occurrence_count"] == 1
+    # A new run of the reporter is a new failure: a new id, counted again.
+    again = run_reporter([project, "go test", "--log-file", str(log)], {"LOG_CENTER_URL": gateway.url})
+    assert again.bug_id() == bug["id"] and get_bug(gateway.url, bug["id"])["occurrence_count"] == 2
