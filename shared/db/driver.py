@@ -90,6 +90,11 @@ class Result:
         return iter(self._rows)
 
 
+# Called with each statement's text before it runs (tests count a path's statements, as
+# SQLAlchemy's before_cursor_execute event does for the engine). Empty in production.
+STATEMENT_LISTENERS: list[Callable[[str], None]] = []
+
+
 def _sql(statement: Any) -> str:
     return statement if isinstance(statement, str) else statement.text  # a SQLAlchemy text()
 
@@ -107,6 +112,8 @@ class Connection:
     def execute(self, statement: Any, params: dict[str, Any] | None = None) -> Result:
         sql = _sql(statement)
         params = params or {}
+        for listener in STATEMENT_LISTENERS:
+            listener(sql)
         if self.dialect.name == "postgresql":
             prepared = self._prepared.get(sql)
             if prepared is None:

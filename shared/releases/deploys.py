@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import text
 
+from shared.db import sql
 from shared.core import limits
 from shared.core.commits import as_sha
 from shared.core.text import clean_text
@@ -121,5 +122,5 @@ def record_deploy(payload: Any) -> tuple[int, bool]:
             return same.id, False
         deploy_id = conn.execute(_INSERT, params).one().id
         conn.execute(_COUNT, params)
-        conn.execute(track.ENV_COUNT["deploys"], {**params, "now": deployed_at})
+        sql.execute(conn, track.ENV_COUNT["deploys"], {**params, "now": deployed_at})
         return deploy_id, True
