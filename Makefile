@@ -55,4 +55,4 @@ bench: venv services
 	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) web/node_modules web/dist data tests/functions/node_sdk/node_modules
+	rm -rf $(VENV) web/node_modules web/dist data tests/functions/node_sdk/node_modules tests/web_e2e/browser_sdk/node_modules

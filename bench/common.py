@@ -87,9 +87,12 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def run_wrk(url: str, script: Path, connections: int, seconds: int, threads: int = 2) -> dict:
+def run_wrk(url: str, script: Path, connections: int, seconds: int, threads: int = 2,
+            env: dict[str, str] | None = None) -> dict:
+    """`env` reaches the Lua script (os.getenv), e.g. where its pre-built bodies are."""
     out = subprocess.run([require_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
-                          "--latency", "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+                          "--latency", "-s", str(script), url], capture_output=True, text=True, check=True,
+                         env={**os.environ, **(env or {})}).stdout
     latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M))
     requests_done = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

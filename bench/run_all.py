@@ -18,6 +18,8 @@ def main() -> int:
     quick = "--quick" in sys.argv
     runs = [
         ["-m", "bench.ingest"] + (["--seconds", "5"] if quick else []),
+        ["-m", "bench.alerts"] + (["--seconds", "5"] if quick else []),
+        ["-m", "bench.sentry"] + (["--seconds", "5", "--bodies", "10000"] if quick else []),
         ["-m", "bench.coldstart"] + (["--runs", "3"] if quick else []),
         ["-m", "bench.queries", "--explain"] + (["--bugs", "100000", "--requests", "50"] if quick else []),
         ["bench/scan.py"],

@@ -37,8 +37,10 @@ notice() { # one line, whatever the step name or server sent contains
 usage() {
     cat <<'EOF'
 Usage: report-cicd-error.sh <project_id> <step_name> [message] [options]
+       report-cicd-error.sh --deploy <project_id> --environment <env> [--version V] [--dry-run]
 
-Report a failed CI/CD step to Log Center. Always exits 0.
+Report a failed CI/CD step to Log Center, or (--deploy) record a successful deploy of this
+run's commit. Always exits 0.
 
 Arguments:
   project_id           Log Center project id (letters, digits, _ . -)
@@ -51,6 +53,13 @@ Options:
   --dry-run            print the JSON that would be sent (already scrubbed) and send nothing
   -h, --help           show this help
   --                   end of options (for a message starting with -)
+
+Deploy mode (a step after a successful deploy; POST /api/v1/deploys):
+  --deploy PROJECT_ID  the project that was deployed
+  --environment ENV    where it was deployed, e.g. production (required)
+  --version V          the version deployed (default: none; Log Center then names the
+                       release by the commit and joins it with image tags of that sha)
+  The commit, run link and actor come from the runner (GITHUB_*/GITEA_* SHA, run URL, ACTOR).
 
 Environment:
   LOG_CENTER_URL       base URL of Log Center, e.g. https://logcenter.example.com (required)
@@ -76,6 +85,164 @@ bad_usage() {
     notice "$1; failure not reported (usage: report-cicd-error.sh <project_id> <step_name> [message] [--log-file PATH|-] [--error-type TYPE]; see --help)"
     exit 0
 }
+
+ci_env() { # ci_env NAME: $GITHUB_NAME, else $GITEA_NAME, else empty
+    local github="GITHUB_$1" gitea="GITEA_$1"
+    printf '%s' "${!github:-${!gitea:-}}"
+}
+
+ci_run_url() { # $LOG_CENTER_RUN_URL, else the run's page on the CI server, else empty
+    local server repository run_id
+    server=$(ci_env SERVER_URL)
+    repository=$(ci_env REPOSITORY)
+    run_id=$(ci_env RUN_ID)
+    if [ -n "${LOG_CENTER_RUN_URL:-}" ]; then
+        printf '%s' "$LOG_CENTER_RUN_URL"
+    elif [ -n "$server" ] && [ -n "$repository" ] && [ -n "$run_id" ]; then
+        printf '%s' "${server%/}/$repository/actions/runs/$run_id"
+    fi
+}
+
+new_event_id() { # 32 random hex digits, or nothing when the runner has no randomness
+    local id=""
+    if [ -r /proc/sys/kernel/random/uuid ]; then
+        id=$(tr -dc 'a-f0-9' </proc/sys/kernel/random/uuid 2>/dev/null)
+    fi
+    if [ "${#id}" != 32 ]; then
+        id=$(od -An -N16 -tx1 /dev/urandom 2>/dev/null | tr -dc 'a-f0-9')
+    fi
+    [ "${#id}" = 32 ] && printf '%s' "$id"
+}
+
+# ------------------------------------------------------------------------------ deploy mode
+
+deploy_give_up() {
+    notice "$1; deploy not recorded"
+    exit 0
+}
+
+# report_deploy ARGS: --deploy <project_id> --environment <env> [--version V] [--dry-run].
+# The same promises as the failure mode: one "log-center:" line, exit 0 whatever happens.
+report_deploy() {
+    local project="" environment="" version="" dry=0 opt
+    while [ $# -gt 0 ]; do
+        case $1 in
+            -h | --help) usage; exit 0 ;;
+            --deploy | --environment | --version)
+                [ $# -ge 2 ] || deploy_give_up "$1 needs a value"
+                case $1 in
+                    --deploy) project=$2 ;;
+                    --environment) environment=$2 ;;
+                    --version) version=$2 ;;
+                esac
+                shift 2
+                ;;
+            --deploy=*) project=${1#*=}; shift ;;
+            --environment=*) environment=${1#*=}; shift ;;
+            --version=*) version=${1#*=}; shift ;;
+            --dry-run) dry=1; shift ;;
+            *)
+                opt=${1%%=*}
+                deploy_give_up "unexpected argument '${opt:0:40}' (usage: report-cicd-error.sh --deploy <project_id> --environment <env> [--version V])"
+                ;;
+        esac
+    done
+    [ -n "$project" ] || deploy_give_up "--deploy needs a project_id"
+    [ -n "$environment" ] || deploy_give_up "--environment is required"
+
+    local base_url=${LOG_CENTER_URL:-}
+    if [ "$dry" = 0 ]; then
+        [ -n "$base_url" ] || deploy_give_up "LOG_CENTER_URL is not set"
+        case $base_url in
+            http://* | https://*) ;;
+            *) deploy_give_up "LOG_CENTER_URL must start with http:// or https://" ;;
+        esac
+        command -v curl >/dev/null 2>&1 || deploy_give_up "curl not found on this runner"
+    fi
+    command -v jq >/dev/null 2>&1 || deploy_give_up "jq not found on this runner (install jq 1.6+)"
+
+    local sha actor run_url
+    sha=$(ci_env SHA)
+    actor=$(ci_env ACTOR)
+    run_url=$(ci_run_url)
+    [ -n "$version" ] || [ -n "$sha" ] ||
+        deploy_give_up "no --version given and no commit in GITHUB_SHA/GITEA_SHA"
+
+    TMPDIR_REPORT=$(mktemp -d 2>/dev/null || mktemp -d -t logcenter.XXXXXX 2>/dev/null) ||
+        deploy_give_up "cannot create a temporary directory"
+    local payload="$TMPDIR_REPORT/deploy.json" response="$TMPDIR_REPORT/response.json" event_id
+    event_id=$(new_event_id)
+    # No time is sent: the step runs right after the deploy succeeded, so Log Center's own
+    # clock (milliseconds, the same one its bugs are timed by) says when it finished.
+    if ! jq -n --arg project "$project" --arg environment "$environment" --arg version "$version" \
+        --arg sha "$sha" --arg url "$run_url" --arg actor "$actor" --arg event_id "$event_id" \
+        '{project_id: $project, environment: $environment, version: $version, commit_sha: $sha,
+          url: $url, actor: $actor, event_id: $event_id} | with_entries(select(.value != ""))' \
+        >"$payload" 2>/dev/null; then
+        deploy_give_up "could not build the deploy with jq"
+    fi
+    if [ "$dry" = 1 ]; then
+        cat "$payload"
+        notice "dry run: deploy of ${version:-${sha:0:12}} to $environment for $project, nothing sent"
+        exit 0
+    fi
+
+    local endpoint="${base_url%/}/api/v1/deploys" http_code curl_rc token header
+    local -a curl_args=(--silent --max-time "$MAX_TIME" --proto '=http,https'
+        -X POST -H 'Content-Type: application/json' -H 'Accept: application/json'
+        -H 'User-Agent: log-center-cicd-reporter/1'
+        --data-binary "@$payload" -o "$response" -w '%{http_code}')
+    token=${LOG_CENTER_TOKEN:-}
+    token=${token//$'\r'/}
+    token=${token//$'\n'/}
+    if [ -n "$token" ]; then
+        header="$TMPDIR_REPORT/auth.header"  # a file, not argv (visible to every process)
+        printf 'Authorization: Bearer %s\n' "$token" >"$header"
+        curl_args+=(-H "@$header")
+    fi
+    http_code=$(curl "${curl_args[@]}" -- "$endpoint" 2>/dev/null)
+    curl_rc=$?
+    # One retry of the same body: Log Center records a deploy's event_id once, so a lost
+    # answer is never counted twice.
+    if [ "$curl_rc" = 52 ] || [ "$curl_rc" = 56 ] || { [ "$curl_rc" = 0 ] && { [ "$http_code" = 503 ] || [ "$http_code" = 429 ]; }; }; then
+        sleep 1
+        http_code=$(curl "${curl_args[@]}" -- "$endpoint" 2>/dev/null)
+        curl_rc=$?
+    fi
+    case $curl_rc in
+        0) ;;
+        6) deploy_give_up "cannot resolve the Log Center host" ;;
+        7) deploy_give_up "cannot connect to Log Center" ;;
+        28) deploy_give_up "Log Center did not answer within ${MAX_TIME} s" ;;
+        52 | 56) deploy_give_up "Log Center closed the connection" ;;
+        *) deploy_give_up "curl failed (exit $curl_rc)" ;;
+    esac
+    local summary code fields
+    case $http_code in
+        200 | 201)
+            summary=$(jq -r 'select(type == "object" and (.id | type) == "number")
+                | "deploy \(.id) of \(.version) to \(.environment)"' "$response" 2>/dev/null | head -c 300)
+            [ -n "$summary" ] ||
+                deploy_give_up "Log Center answered HTTP $http_code without a deploy receipt (is LOG_CENTER_URL the API's base URL?)"
+            notice "recorded $summary for $project"
+            ;;
+        *)
+            code=$(jq -r '.error.code // empty' "$response" 2>/dev/null | head -c 64 | tr -cd 'a-z_')
+            fields=$(jq -r '[.error.details[]?.field | strings] | join(", ")' "$response" 2>/dev/null |
+                head -c 200 | tr -cd 'A-Za-z0-9_.,[] ')
+            deploy_give_up "Log Center answered HTTP ${http_code:-000}${code:+ $code}${fields:+: $fields}"
+            ;;
+    esac
+    exit 0
+}
+
+# --deploy anywhere before "--" selects deploy mode.
+for arg in "$@"; do
+    case $arg in
+        --) break ;;
+        --deploy | --deploy=*) report_deploy "$@" ;;
+    esac
+done
 
 # ---------------------------------------------------------------------------- arguments
 
@@ -236,29 +403,13 @@ fi
 
 # ----------------------------------------------------------------------------- the payload
 
-ci_env() { # ci_env NAME: $GITHUB_NAME, else $GITEA_NAME, else empty
-    local github="GITHUB_$1" gitea="GITEA_$1"
-    printf '%s' "${!github:-${!gitea:-}}"
-}
-
-server_url=$(ci_env SERVER_URL)
 repository=$(ci_env REPOSITORY)
 run_id=$(ci_env RUN_ID)
-run_url=${LOG_CENTER_RUN_URL:-}
-if [ -z "$run_url" ] && [ -n "$server_url" ] && [ -n "$repository" ] && [ -n "$run_id" ]; then
-    run_url="${server_url%/}/$repository/actions/runs/$run_id"
-fi
+run_url=$(ci_run_url)
 
 # One id per report, sent again unchanged on the retry below: Log Center counts an event_id
 # once, so a report whose answer was lost (a 503 mid-commit) is never counted twice.
-event_id=""
-if [ -r /proc/sys/kernel/random/uuid ]; then
-    event_id=$(tr -dc 'a-f0-9' </proc/sys/kernel/random/uuid 2>/dev/null)
-fi
-if [ "${#event_id}" != 32 ]; then
-    event_id=$(od -An -N16 -tx1 /dev/urandom 2>/dev/null | tr -dc 'a-f0-9')
-fi
-[ "${#event_id}" = 32 ] || event_id=""
+event_id=$(new_event_id)
 
 # The jq program: scrubbing, message extraction, byte cap, payload. Every value comes in
 # through --arg or --rawfile; nothing is spliced into JSON text by the shell.
@@ -373,7 +524,7 @@ def undecorate:
 def squeeze: gsub("[ \t]+"; " ") | trim;
 
 def never_re: "(?i)(a complete log of this run can be found|this is probably not a problem with npm|additional logging output above|_logs/\\S*debug|process completed with exit code|^npm (err!|error)\\s*$|^npm (err!|error)\\s+(code|errno|path|workspace|location|command|signal|syscall|exit status|failed at the|lifecycle script|cwd|argv|node v|npm\\s+v|os|at )\\b|^npm (err!|error) (make sure you have the latest|if you do, this is most likely|not with npm itself|tell the author|you can get information on how|npm (bugs|owner)|or if that isn't available|please include the following|\\s+\\S*npm-debug\\.log)|for more information about this error, try|^help: |^note: |^to reuse those artifacts|^info visit https://yarnpkg)";
-def tool_re: "^(error\\[E\\d+\\]: |panic: |fatal error: |WARNING: DATA RACE|--- FAIL: |(FAILED|ERROR) \\S+ - \\S|_+ ERROR (collecting|at setup of|at teardown of) .+ _+$|● |(FAIL|×|✕|❯)\\s+\\S+\\.[cm]?[jt]sx?\\s+>\\s|\\S+\\(\\d+,\\d+\\): error TS\\d+:|\\S+:\\d+:\\d+ - error TS\\d+:|\\S+\\.pyi?:\\d+:\\d+: [A-Z]+\\d+\\b|\\d+:\\d+\\s+Error: |error: error validating |Error from server|error: unable to recognize |error: resource mapping not found|The \\S+ \"[^\"]+\" is invalid|Error: (INSTALLATION|UPGRADE|ROLLBACK|UNINSTALLATION) FAILED: )";
+def tool_re: "^(error\\[E\\d+\\]: |panic: |fatal error: |WARNING: DATA RACE|--- FAIL: |(FAILED|ERROR) \\S+ - \\S|_+ ERROR (collecting|at setup of|at teardown of) .+ _+$|● (?!Console$)|[A-Z]{1,4}\\d{3,4} (\\[\\*\\] )?\\S.*|(FAIL|×|✕|❯)\\s+\\S+\\.[cm]?[jt]sx?\\s+>\\s|\\S+\\(\\d+,\\d+\\): error TS\\d+:|\\S+:\\d+:\\d+ - error TS\\d+:|\\S+\\.pyi?:\\d+:\\d+: [A-Z]+\\d+\\b|\\d+:\\d+\\s+Error: |error: error validating |Error from server|error: unable to recognize |error: resource mapping not found|The \\S+ \"[^\"]+\" is invalid|Error: (INSTALLATION|UPGRADE|ROLLBACK|UNINSTALLATION) FAILED: )";
 # Indentation matters for these: eslint's problems and compilers' "file:line:col: message".
 def tool_raw_re: "^(\\s+\\d+:\\d+\\s+error\\s+\\S|\\S+\\.(go|c|cc|cpp|cxx|h|hpp|java|kt|swift|zig|cs|scala|rs):\\d+(:\\d+)?: (?!(warning|note):|\\[(debug|info|trace)\\])\\S)";
 def docker_re: "(?i)(failed to solve:|^ERROR: failed to build|^ERROR: process \".*\" did not complete successfully|returned a non-zero code: \\d+|^ERROR: executor failed running)";
@@ -406,6 +557,7 @@ def describe($lines; $i):
       ([ $after[] | capture("\\.(?<test>Test\\w+)\\(") | .test ][0]) as $test
       | if $test then "\($t) in \($test)" else $t end
     elif ($t | test("^● ")) and ($after | length > 0) then "\($t): \($after[0])"
+    elif ($t | test("^[A-Z]{1,4}\\d{3,4} ")) and (($after[0] // "") | test("^--> \\S")) then "\($after[0] | sub("^--> "; "")): \($t)"
     elif ($t | test("^_+ ERROR .+ _+$")) then
       ($t | sub("^_+ "; "") | sub(" _+$"; "")) as $head
       | ([ $after[] | select(test("^E\\s+\\S")) | sub("^E\\s+"; "") ][0]) as $e
@@ -436,7 +588,7 @@ def log_type:
     if any_line("failed to solve:|^#\\d+ \\[[^\\]]+\\] |^ERROR: failed to build|returned a non-zero code: \\d+|^Step \\d+/\\d+ : ") then "DockerBuildError"
     elif any_line("error validating \"|^Error from server|unable to recognize \"|resource mapping not found|^The \\S+ \"[^\"]+\" is invalid|^Error: (INSTALLATION|UPGRADE|ROLLBACK) FAILED|exceeded its progress deadline|^error: timed out waiting for the condition") then "DeployError"
     elif any_line("^=+ (FAILURES|ERRORS) =+$|short test summary info|^--- FAIL: |^FAIL\\s+\\S+\\s+[\\d.]+s$|^\\s*Tests?:\\s+.*\\d+ failed|^\\s*Test (Files|Suites):?\\s+.*\\d+ failed|^test result: FAILED|^\\s*● |^\\s*\\d+ failing$") then "TestFailure"
-    elif any_line("^✖ \\d+ problems?|^\\s+\\d+:\\d+\\s+(error|warning)\\s+.+\\s\\S+$|^\\S+\\.pyi?:\\d+:\\d+: [A-Z]+\\d+ |^would reformat ") then "LintError"
+    elif any_line("^✖ \\d+ problems?|^\\s+\\d+:\\d+\\s+(error|warning)\\s+.+\\s\\S+$|^\\S+\\.pyi?:\\d+:\\d+: [A-Z]+\\d+ |^\\s*--> \\S+\\.pyi?:\\d+:\\d+$|^\\S+\\.pyi?:\\d+: error: .*\\[[\\w-]+\\]$|^would reformat ") then "LintError"
     elif any_line("^npm (ERR!|error) |ELIFECYCLE|ERR_PNPM_|^error Command failed with exit code|error TS\\d+:|error during build:|^\\s*ERROR in ") then "NpmBuildError"
     else null end;
 

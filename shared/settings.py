@@ -229,6 +229,24 @@ def scanner_settings(env: Mapping[str, str] | None = None) -> dict:
     )
 
 
+# ---------------------------------------------------------------- the cron trigger
+# `python -m shared.trigger` (k8s/triggers.yaml, the Knative CronJobs): cron-connector and
+# PingSource cannot send an Authorization header, so scheduled functions whose route needs
+# the API token are started by a CronJob that reads the token from the same Secret.
+def trigger_settings(env: Mapping[str, str] | None = None) -> dict:
+    env = dict(os.environ if env is None else env)
+    url = (env.get("TRIGGER_URL") or "").strip()
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"TRIGGER_URL must be the function's http(s) URL, got {url!r}")
+    return dict(
+        url=url,
+        token=read_secret("LOG_CENTER_API_TOKEN", "logcenter-api-token", env),
+        timeout=read_number("TRIGGER_TIMEOUT_SECONDS", 900.0, 1, float, env=env),
+        attempts=read_number("TRIGGER_ATTEMPTS", 3, 1, env=env),
+        retry_delay=read_number("TRIGGER_RETRY_SECONDS", 5.0, 0, float, env=env),
+    )
+
+
 @functools.lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings.from_env()

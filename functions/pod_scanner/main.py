@@ -1,8 +1,9 @@
 """pod-scanner: one scan of the cluster's pods per invocation (POST /, cron trigger).
 
-OpenFaaS's cron-connector calls `POST /function/pod-scanner` with an empty body and
-`X-Topic: cron-function` / `X-Connector: cron-connector` headers; Knative's PingSource
-POSTs a CloudEvent. Neither body is read. The answer is the scan summary:
+The answer lists namespaces, pods and their errors, so the route needs the API token when
+one is configured (LOGCENTER_API_TOKEN(S)). The schedule is a Kubernetes CronJob running
+`python -m shared.trigger` with that token (k8s/triggers.yaml): cron-connector and
+PingSource cannot send one. The body is not read. The answer is the scan summary:
 `{pods_scanned, problems_found, reported, failed, skipped, ...}` (200), a 409 while
 another scan is still running in this replica, or a 503 when the pods cannot be listed.
 
@@ -32,7 +33,7 @@ router = Router("pod-scanner", ready=podscan.ScanConfig.from_env)
 _scan_lock = threading.Lock()
 
 
-@router.route("POST", "/", auth=None)
+@router.route("POST", "/", auth="api")
 def _scan(call: Call):
     try:
         config = podscan.ScanConfig.from_env()

@@ -128,6 +128,6 @@ def digest(items: list[dict[str, Any]], base: str | None, rule: dict) -> Message
 
 
 def test_message(base: str | None, rule: dict) -> Message:
-    lines = [("规则", rule.get("name") or "-"), ("说明", "这是一条测试消息：告警渠道已接通。")]
-    return Message(event="test", title="【测试】Log Center 告警测试", lines=lines,
+    lines = [("规则", rule.get("name") or "-"), ("说明", "这是一条测试消息：缺陷告警渠道已接通。")]
+    return Message(event="test", title="【测试】Log Center 缺陷告警测试", lines=lines,
                    url=f"{(base or '').rstrip('/')}/alerts", link_label="告警设置", rule=rule)

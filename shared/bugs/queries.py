@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select, union
 from sqlalchemy.orm import Session
 
-from shared.bugs.serialize import bug_dict, history_dict
+from shared.bugs.serialize import SUMMARY_COLUMNS, bug_dict, history_dict, summary_dict
 from shared.core import limits
 from shared.core.vocabulary import OPEN_STATUSES
 from shared.db.engine import session_scope
@@ -74,8 +74,9 @@ def list_bugs(filters: dict[str, Any], page: int, page_size: int, sort: str | No
         # Page over ids first (an index-only scan even on page 500), then load the rows.
         ids = session.scalars(apply_filters(select(ErrorLog.id), **filters)
                               .order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
-        by_id = {r.id: r for r in session.scalars(select(ErrorLog).where(ErrorLog.id.in_(ids)))} if ids else {}
-        body = {"items": [bug_dict(by_id[i]) for i in ids if i in by_id], "total": total, "page": page,
+        by_id = {r.id: r for r in session.execute(select(*SUMMARY_COLUMNS).where(ErrorLog.id.in_(ids)))} \
+            if ids else {}
+        body = {"items": [summary_dict(by_id[i]) for i in ids if i in by_id], "total": total, "page": page,
                 "page_size": page_size}
         if capped:
             body["total_capped"] = True

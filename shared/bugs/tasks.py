@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from shared.bugs.queries import apply_filters, count_bugs, history_of
-from shared.bugs.serialize import bug_dict
+from shared.bugs.serialize import SUMMARY_COLUMNS, bug_dict, summary_dict
 from shared.bugs.status import clean_note, locked_bug, record_change
 from shared.core.vocabulary import CLAIMABLE_STATUSES, PENDING_STATUSES
 from shared.db.engine import session_scope
@@ -19,9 +19,10 @@ def pending(source: list[str] | None, project_id: list[str] | None, limit: int) 
     filters = dict(source=source, project_id=project_id, status=PENDING_STATUSES)
     with session_scope() as session:
         total, _ = count_bugs(session, **filters)
-        rows = session.scalars(apply_filters(select(ErrorLog), **filters)
+        rows = session.execute(apply_filters(select(*SUMMARY_COLUMNS), **filters)
                                .order_by(ErrorLog.first_seen_at.asc(), ErrorLog.id.asc()).limit(limit)).all()
-        return {"items": [bug_dict(r) for r in rows], "total": total}
+        # Summaries, like the bug list: the repair agent reads the whole bug when it claims it.
+        return {"items": [summary_dict(r) for r in rows], "total": total}
 
 
 def claim(bug_id: int, payload: Any, actor: str) -> dict[str, Any]:

@@ -400,8 +400,11 @@ class Deploy(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     deployed_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # The client's id of this deploy (32 hex, like a report's): a retry is recorded once.
+    event_id: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
+        UniqueConstraint("project_id", "event_id", name="uq_deploy_event"),
         Index("ix_deploy_project_env_at", "project_id", "environment", "deployed_at"),
         Index("ix_deploy_release_at", "release_id", "deployed_at"),
     )

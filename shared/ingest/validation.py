@@ -158,7 +158,7 @@ def validate_report(payload: Any) -> Report:
         context = {}
     else:
         try:
-            context = c.json_value(context, "context")
+            context = _short_members_first(c.json_value(context, "context"))
         except _TooDeep:
             c.fail("context", f"nested deeper than {limits.MAX_JSON_DEPTH} levels")
             context = {}
@@ -170,6 +170,18 @@ def validate_report(payload: Any) -> Report:
                   error_type=error_type, error_message=message, file_path=file_path,
                   line_number=line_number, stack_trace=stack_trace, context=context,
                   truncated=c.truncated, event_id=event_id)
+
+
+def _short_members_first(context: dict[str, Any]) -> dict[str, Any]:
+    """The context with its short scalar members (ids, names, counts) ahead of long ones (a log
+    tail, nested objects), otherwise in the order sent. Lists read only the start of the stored
+    context for their summary (shared/bugs/serialize.py); this way a 64 kB `log_tail` sent
+    before `job_name` does not hide it."""
+    def long(value: Any) -> bool:
+        return not (value is None or isinstance(value, (bool, int, float))
+                    or isinstance(value, str) and len(value) <= limits.SUMMARY_CONTEXT_VALUE)
+
+    return dict(sorted(context.items(), key=lambda member: long(member[1])))
 
 
 _EVENT_ID = re.compile(r"[0-9a-f]{32}")

@@ -1,11 +1,12 @@
 """Deploys: `POST /api/v1/deploys` records that a release reached an environment.
 
-`{project_id, environment, version?, commit_sha?, url?, actor?, started_at?, finished_at?}`:
-project_id and environment are required, and a version or a commit (or both). The release
-is found or created by the rules of track.py, so a deploy of `1.4.2` at commit `9f2c1e0…`
-and a crash of the image `shop:9f2c1e0` land on one release. The same request sent again
-(a client retrying after a lost answer: same release, environment, run link and time) is
-answered 200 with the deploy already recorded, not counted twice.
+`{project_id, environment, version?, commit_sha?, url?, actor?, started_at?, finished_at?,
+event_id?}`: project_id and environment are required, and a version or a commit (or both).
+The release is found or created by the rules of track.py, so a deploy of `1.4.2` at commit
+`9f2c1e0…` and a crash of the image `shop:9f2c1e0` land on one release. The same deploy sent
+again (a client retrying after a lost answer: the same `event_id`, or without one the same
+release, environment, run link and explicit time) is answered 200 with the deploy already
+recorded, not counted twice.
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ from shared.timeutil import parse_iso, utcnow
 MAX_URL = 1024
 MAX_ACTOR = 128
 _PROJECT_ID = re.compile(limits.PROJECT_ID_PATTERN)
+_EVENT_ID = re.compile(r"[0-9a-f]{32}")
 
+_SAME_EVENT = text("SELECT id FROM deploy WHERE project_id = :project_id AND event_id = :event_id")
 _SAME = text("SELECT id FROM deploy WHERE project_id = :project_id AND environment = :environment "
              "AND release_id = :release_id AND url = :url AND deployed_at = :deployed_at")
 _INSERT = text("INSERT INTO deploy (project_id, environment, release_id, version, commit_sha, url, actor, "
-               "started_at, finished_at, deployed_at, created_at) VALUES (:project_id, :environment, "
-               ":release_id, :version, :commit_sha, :url, :actor, :started_at, :finished_at, :deployed_at, :now) "
-               "RETURNING id")
+               "started_at, finished_at, deployed_at, created_at, event_id) VALUES (:project_id, :environment, "
+               ":release_id, :version, :commit_sha, :url, :actor, :started_at, :finished_at, :deployed_at, :now, "
+               ":event_id) ON CONFLICT (project_id, event_id) DO NOTHING RETURNING id")
 _COUNT = text("UPDATE release SET deploys = deploys + 1, "
               "first_seen_at = CASE WHEN :deployed_at < first_seen_at THEN :deployed_at ELSE first_seen_at END, "
               "last_seen_at = CASE WHEN :deployed_at > last_seen_at THEN :deployed_at ELSE last_seen_at END "
@@ -101,6 +104,10 @@ def validate_deploy(payload: Any) -> dict[str, Any]:
     out["actor"] = _text(payload, "actor", MAX_ACTOR, errors)
     out["started_at"] = _time(payload, "started_at", errors)
     out["finished_at"] = _time(payload, "finished_at", errors)
+    event_id = payload.get("event_id")
+    out["event_id"] = event_id.strip().replace("-", "").lower() if isinstance(event_id, str) else None
+    if event_id is not None and not (out["event_id"] and _EVENT_ID.fullmatch(out["event_id"])):
+        errors.append(field_error("event_id", "must be 32 hexadecimal digits (a UUID)"))
     if out["started_at"] and out["finished_at"] and out["finished_at"] < out["started_at"]:
         errors.append(field_error("finished_at", "must not be before started_at"))
     if errors:
@@ -114,13 +121,22 @@ def record_deploy(payload: Any) -> tuple[int, bool]:
     now = utcnow()
     deployed_at = deploy["finished_at"] or deploy["started_at"] or now
     with get_engine().execution_options(**write_options()).begin() as conn:
+        if deploy["event_id"]:
+            # Sent before: the retry of a client whose answer was lost.
+            same = conn.execute(_SAME_EVENT, deploy).first()
+            if same is not None:
+                return same.id, False
         release_id = track.resolve(conn, deploy["project_id"], deploy["version"], deploy["commit_sha"],
                                    deployed_at)
         params = {**deploy, "release_id": release_id, "deployed_at": deployed_at, "now": now}
-        same = conn.execute(_SAME, params).first() if deploy["url"] else None
+        explicit_time = deploy["finished_at"] or deploy["started_at"]
+        same = conn.execute(_SAME, params).first() if deploy["url"] and explicit_time else None
         if same is not None:
             return same.id, False
-        deploy_id = conn.execute(_INSERT, params).one().id
+        inserted = conn.execute(_INSERT, params).first()
+        if inserted is None:  # the same event_id, committed by a concurrent request first
+            return conn.execute(_SAME_EVENT, deploy).one().id, False
+        deploy_id = inserted.id
         conn.execute(_COUNT, params)
         sql.execute(conn, track.ENV_COUNT["deploys"], {**params, "now": deployed_at})
         return deploy_id, True

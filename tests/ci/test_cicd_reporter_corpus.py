@@ -88,6 +88,39 @@ make: *** [Makefile:4: main.o] Error 1
 }
 
 
+# Output shapes of tools whose corpus sample would add nothing new, written the way the
+# tool prints them: jest's console blocks come before the failure and are not one; ruff's
+# newer "CODE message / --> file" layout; mypy's "file:line: error: … [code]".
+WRAPPED.update({
+    "jest console before the failure": ("npm test", "TestFailure", """\
+  ● Console
+
+    console.log
+      starting the server
+
+  ● math › adds
+
+    expect(received).toBe(expected) // Object.is equality
+
+Tests:       1 failed, 3 passed, 4 total
+""", "● math › adds: expect(received).toBe(expected) // Object.is equality"),
+    "ruff, newer layout": ("make check", "LintError", """\
+F401 [*] `os` imported but unused
+ --> src/app/main.py:1:8
+  |
+1 | import os
+  |        ^^
+Found 1 error.
+[*] 1 fixable with the `--fix` option.
+""", "src/app/main.py:1:8: F401 [*] `os` imported but unused"),
+    "mypy": ("make check", "LintError", """\
+src/app/models.py:12: error: Incompatible types in assignment (expression has type "str", variable has type "int")  [assignment]
+Found 1 error in 1 file (checked 20 source files)
+""", 'src/app/models.py:12: error: Incompatible types in assignment (expression has type "str", '
+        'variable has type "int")  [assignment]'),
+})
+
+
 @pytest.mark.parametrize("name", WRAPPED)
 def test_wrappers_after_the_failure_are_skipped(gateway, tmp_path, name):
     step, error_type, text, expected = WRAPPED[name]

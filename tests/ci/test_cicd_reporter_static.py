@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import requests
 import yaml
 
 from tests.ci.reporter_support import ROOT, SCRIPT, BASE_PATH, bugs_of, get_bug, unique_project
@@ -40,7 +41,12 @@ def _steps() -> list[dict]:
 
 
 def _report_step() -> dict:
-    [step] = [s for s in _steps() if "report-cicd-error.sh" in s.get("run", "")]
+    [step] = [s for s in _steps() if "report-cicd-error.sh" in s.get("run", "") and "--deploy" not in s["run"]]
+    return step
+
+
+def _deploy_step() -> dict:
+    [step] = [s for s in _steps() if "report-cicd-error.sh --deploy" in s.get("run", "")]
     return step
 
 
@@ -126,3 +132,21 @@ def test_the_plain_curl_variant_parses_and_works(gateway, tmp_path):
     proc = subprocess.run(["/usr/bin/bash", "-e", "-c", step["run"]], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc
+
+
+def test_the_deploy_step_of_the_example_records_the_deploy(gateway, tmp_path):
+    """The example's second step, as the runner runs it, after a successful deploy."""
+    step = _deploy_step()
+    assert step["if"] == "success() && github.ref == 'refs/heads/main'"
+    assert step["env"]["LOG_CENTER_URL"] == "${{ secrets.LOG_CENTER_URL }}" and "${{" not in step["run"]
+    project = unique_project("exdeploy")
+    env = _runner_env(gateway, tmp_path, LOG_CENTER_PROJECT=project)
+    proc = subprocess.run(["/usr/bin/bash", "-e", "-c", step["run"]], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0 and "log-center: recorded deploy" in proc.stderr, proc
+    [release] = requests.get(f"{gateway.url}/api/v1/releases", params={"project_id": project},
+                             timeout=10).json()["items"]
+    assert release["commit_sha"] == env["GITHUB_SHA"]
+    [deploy] = release["deploys"]
+    assert (deploy["environment"], deploy["actor"]) == ("production", "bob")
+    assert deploy["url"] == "https://gitea.example.com/team/app/actions/runs/991"

@@ -11,7 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from functions.pod_scanner.podscan import Kube, ScanConfig, scan
+from functions.pod_scanner.podscan import Kube, ScanConfig, rbac, scan
 from functions.pod_scanner.podscan.report import Reporter
 from shared import gateway
 from tests.pod_scanner import pods as P
@@ -25,7 +25,7 @@ CONFIG_VARS = set(re.findall(r"^\| `([A-Z_]+)`", (ROOT / "functions/pod_scanner/
 CONFIG_VARS |= {"LOG_CENTER_TOKEN_FILE", "LOGCENTER_SECRETS_DIR"}
 
 # Custom resources have no schema in kubernetes-validate: these are the parts of their CRDs
-# (Traefik v3 Middleware, Knative Serving v1 Service, Knative Eventing v1 PingSource) that
+# (Traefik v3 Middleware, Knative Serving v1 Service) that
 # the manifests use, closed against unknown fields. A Knative Service's pod template is
 # additionally validated as a core PodSpec below.
 _META = {"type": "object", "required": ["name", "namespace"],
@@ -59,19 +59,6 @@ CRD_SCHEMAS = {
                                    "containerConcurrency": {"type": "integer", "minimum": 0},
                                    "timeoutSeconds": {"type": "integer", "minimum": 1},
                                    "containers": {"type": "array", "minItems": 1, "maxItems": 1}}}}}}}},
-        "additionalProperties": False},
-    ("sources.knative.dev/v1", "PingSource"): {
-        "type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
-        "properties": {"apiVersion": {}, "kind": {}, "metadata": _META, "spec": {
-            "type": "object", "required": ["schedule", "sink"], "additionalProperties": False,
-            "properties": {"schedule": {"type": "string"}, "timezone": {"type": "string"},
-                           "contentType": {"type": "string"}, "data": {"type": "string"},
-                           "sink": {"type": "object", "additionalProperties": False, "properties": {
-                               "ref": {"type": "object", "required": ["apiVersion", "kind", "name"],
-                                       "additionalProperties": False,
-                                       "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                                                      "name": {"type": "string"}, "namespace": {"type": "string"}}},
-                               "uri": {"type": "string"}}}}}},
         "additionalProperties": False},
 }
 KNATIVE_ONLY_SPEC_FIELDS = ("containerConcurrency", "timeoutSeconds", "responseStartTimeoutSeconds",
@@ -177,10 +164,19 @@ def test_rbac_grants_exactly_what_the_scanner_calls():
     calls = observed_api_calls()
     assert calls == {("list", "pods"), ("get", "pods/log")}
     role = find("ClusterRole", "log-center-pod-scanner", "monitor-cronjob.yaml")
-    # The issue's grant: get/list pods and get pods/log. `get pods` is the one grant the scanner
-    # does not use itself (kept for debugging with the same identity); nothing else is allowed.
-    assert rules_of(role) == calls | {("get", "pods")}
-    assert rules_of(find("ClusterRole", "log-center-pod-scanner", "pod-scanner-openfaas-rbac.yaml")) == rules_of(role)
+    # Exactly what a scan calls: no `get pods` (the scanner never reads single pods), nothing else.
+    assert rules_of(role) == calls
+    openfaas_role = find("ClusterRole", "log-center-pod-scanner-openfaas-fn", "pod-scanner-openfaas-rbac.yaml")
+    assert rules_of(openfaas_role) == calls
+    assert find("ClusterRoleBinding", "log-center-pod-scanner-openfaas-fn")["roleRef"]["name"] == \
+        "log-center-pod-scanner-openfaas-fn"
+    # Each file defines its own roles: deleting one file never removes the other's.
+    defined = [(d["kind"], d["metadata"]["name"], d["metadata"].get("namespace")) for _, d in documents()
+               if d["kind"] in ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")]
+    assert len(defined) == len(set(defined)), defined
+    # What `python -m podscan rbac` prints for NAMESPACES unset is what the file ships.
+    generated = rbac.manifests(())
+    assert rules_of(generated[0]) == calls and generated[0]["rules"] == role["rules"]
 
     binding = find("ClusterRoleBinding", "log-center-pod-scanner", "monitor-cronjob.yaml")
     assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
@@ -192,6 +188,39 @@ def test_rbac_grants_exactly_what_the_scanner_calls():
     find("ServiceAccount", pod_spec["serviceAccountName"], namespace="log-center")
     openfaas = find("ClusterRoleBinding", "log-center-pod-scanner-openfaas-fn")
     assert openfaas["subjects"] == [{"kind": "ServiceAccount", "name": "default", "namespace": "openfaas-fn"}]
+
+
+def test_with_namespaces_set_the_rbac_is_one_role_per_namespace(tmp_path):
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "NAMESPACES": "shop, ops", "HOME": str(tmp_path),
+           "LOGCENTER_SECRETS_DIR": str(tmp_path / "none")}
+    out = subprocess.run([sys.executable, "-m", "functions.pod_scanner", "rbac"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    docs = [d for d in yaml.safe_load_all(out.stdout) if d]
+    assert [(d["kind"], d["metadata"]["namespace"]) for d in docs] == [
+        ("Role", "shop"), ("RoleBinding", "shop"), ("Role", "ops"), ("RoleBinding", "ops")]
+    for doc in docs:
+        validate(doc)
+        assert doc["metadata"]["labels"]["app.kubernetes.io/part-of"] == "log-center"
+    calls = observed_api_calls()
+    assert all(rules_of(d) == calls for d in docs if d["kind"] == "Role")
+    assert all(d["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                "name": "log-center-pod-scanner"}
+               and d["subjects"] == [{"kind": "ServiceAccount", "name": "pod-scanner", "namespace": "log-center"}]
+               for d in docs if d["kind"] == "RoleBinding")
+    # a namespaced scan only ever asks inside its namespaces
+    cluster = FakeCluster()
+    cluster.add(P.crashloop(), P.crashloop(namespace="ops"), P.crashloop(namespace="secret"))
+    with KubeApi(cluster) as api:
+        config = ScanConfig(namespaces=("shop", "ops"), log_center_url=f"http://127.0.0.1:{free_port()}")
+        client = api.api_client()
+        scan(config, Kube(client), Reporter(config), now=P.NOW)
+        client.close()
+    assert cluster.requests and all(path.startswith(("/api/v1/namespaces/shop/", "/api/v1/namespaces/ops/"))
+                                    for path, _ in cluster.requests)
 
 
 def test_cronjob_shape():
@@ -277,16 +306,66 @@ def test_knative_route():
                    for s in v["projected"]["sources"]}
         assert mounted == set(stack["functions"][name]["secrets"])
     assert services["pod-scanner"]["spec"]["template"]["spec"]["serviceAccountName"] == "pod-scanner"
-    ping = find("PingSource", "pod-scanner-every-5-minutes")
-    assert ping["spec"]["schedule"] == "*/5 * * * *"
-    assert ping["spec"]["sink"]["ref"] == {"apiVersion": "serving.knative.dev/v1", "kind": "Service",
-                                           "name": "pod-scanner"}
-    daily = find("PingSource", "retention-daily")
-    assert daily["spec"]["schedule"] == stack["functions"]["retention"]["annotations"]["schedule"]
-    assert daily["spec"]["sink"]["ref"]["name"] == "retention"
-    minutely = find("PingSource", "notify-every-minute")
-    assert minutely["spec"]["schedule"] == stack["functions"]["notify"]["annotations"]["schedule"] == "* * * * *"
-    assert minutely["spec"]["sink"]["ref"]["name"] == "notify"
+    assert not [d for _, d in documents("knative.yaml") if d["kind"] == "PingSource"], \
+        "a PingSource cannot send the API token: use a trigger CronJob"
+
+
+# The schedules (DESIGN.md): a scan every 5 minutes, retention daily at a quiet hour, due
+# alerts every minute.
+SCHEDULES = {"pod-scanner": "*/5 * * * *", "retention": "17 3 * * *", "notify": "* * * * *"}
+TRIGGER_VARS = set(re.findall(r"^\| `([A-Z_]+)`", (ROOT / "shared/trigger/run.py").read_text(), re.M))
+TRIGGER_VARS |= {"LOG_CENTER_API_TOKEN_FILE", "LOGCENTER_SECRETS_DIR"}
+CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
+
+
+def _post_root_auth(name: str) -> str | None:
+    """The auth of the function's `POST /` route, read off its router."""
+    import sys
+
+    gateway.load_function(name)
+    folder, _ = gateway.FUNCTIONS[name]
+    router = sys.modules[f"logcenter_function_{folder}"].router
+    [route] = [r for r in router.routes if r.method == "POST" and r.pattern.fullmatch("/")]
+    return route.auth
+
+
+@pytest.mark.parametrize("file, namespace, url", [
+    ("triggers.yaml", "openfaas-fn", "http://gateway.openfaas.svc.cluster.local:8080/function/{name}"),
+    ("knative.yaml", "log-center", "http://{name}.log-center.svc.cluster.local/"),
+])
+def test_scheduled_functions_are_triggered_with_the_api_token(file, namespace, url):
+    stack = yaml.safe_load((ROOT / "stack.yml").read_text())
+    text = (K8S / file).read_text()
+    crons = {d["metadata"]["name"]: d for _, d in documents(file) if d["kind"] == "CronJob"}
+    assert set(crons) == {f"{name}-trigger" for name in SCHEDULES}
+    for name, schedule in SCHEDULES.items():
+        cron = crons[f"{name}-trigger"]
+        assert name in stack["functions"] and cron["metadata"]["namespace"] == namespace
+        assert _post_root_auth(name) in ("api", "any"), f"{name}: the trigger exists because POST / needs a token"
+        spec = cron["spec"]
+        assert spec["schedule"] == schedule and spec["concurrencyPolicy"] == "Forbid"
+        assert all(CRON_FIELD.match(f) for f in schedule.split()) and len(schedule.split()) == 5
+        assert re.search(r'^\s+schedule:\s*"' + re.escape(schedule) + r'"\s*$', text, re.M), "quote the schedule"
+        pod_spec = spec["jobTemplate"]["spec"]["template"]["spec"]
+        assert pod_spec["restartPolicy"] == "Never" and pod_spec["automountServiceAccountToken"] is False
+        assert pod_spec["securityContext"]["runAsNonRoot"] is True
+        [container] = pod_spec["containers"]
+        assert container["command"] == ["python", "-m", "shared.trigger"]
+        built = re.sub(r"\$\{(\w+):-([^}]*)\}", r"\2", stack["functions"][name]["image"])
+        assert container["image"] == built, "the function's own image: it has shared/ and requests"
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert set(env) <= TRIGGER_VARS, set(env) - TRIGGER_VARS
+        assert env["TRIGGER_URL"] == url.format(name=name)
+        # the scanner's and retention's runs may take their exec_timeout: the trigger waits that long
+        exec_timeout = int(stack["functions"][name]["environment"]["exec_timeout"].rstrip("s"))
+        assert float(env["TRIGGER_TIMEOUT_SECONDS"]) >= exec_timeout
+        assert spec["jobTemplate"]["spec"]["activeDeadlineSeconds"] > exec_timeout
+        # the token file is the mounted Secret's key, and that Secret exists in the same namespace
+        [mount] = container["volumeMounts"]
+        [volume] = [v for v in pod_spec["volumes"] if v["name"] == mount["name"]]
+        secret = find("Secret", volume["secret"]["secretName"], "secrets.example.yaml", namespace)
+        assert volume["secret"]["secretName"] == "logcenter-api-token"
+        assert env["LOG_CENTER_API_TOKEN_FILE"] == f"{mount['mountPath']}/{next(iter(secret['stringData']))}"
 
 
 def test_dashboard_config_points_at_the_api():

@@ -69,23 +69,21 @@ def test_map_typed_fields_are_maps_of_strings():
                            "annotations", "requests", "limits", "constraints", "readonly_root_filesystem"}
 
 
-def test_the_scanner_is_on_the_cron_connector():
-    annotations = FUNCTIONS["pod-scanner"]["annotations"]
-    assert annotations == {"topic": "cron-function", "schedule": "*/5 * * * *"}
-    assert re.search(r'^\s+schedule:\s*"\*/5 \* \* \* \*"\s*$', STACK_TEXT, re.M), "quote the schedule"
-    fields = annotations["schedule"].split()
-    assert len(fields) == 5 and all(CRON_FIELD.match(f) for f in fields)
-    cron = {n: fn["annotations"]["schedule"] for n, fn in FUNCTIONS.items()
-            if (fn.get("annotations") or {}).get("topic")}
-    assert cron["retention"] == "17 3 * * *"  # daily, at a quiet hour
-    assert cron["notify"] == "* * * * *"  # alerts that are due (retries, a lost poke) every minute
+def test_no_function_relies_on_the_cron_connector():
+    """The cron-connector cannot send the API token the scheduled routes need once one is
+    set: schedules are CronJobs running `python -m shared.trigger` (k8s/triggers.yaml,
+    tests/deploy/test_deploy_manifests.py checks them)."""
+    for name, fn in FUNCTIONS.items():
+        annotations = fn.get("annotations") or {}
+        assert "topic" not in annotations and "schedule" not in annotations, \
+            f"{name}: a cron-connector call gets 401 when LOGCENTER_API_TOKEN is set; add a trigger CronJob"
+    assert "cron-function" not in STACK_TEXT
+    # the scanner answers the trigger with the API token, and reports with the ingest token
+    assert {"logcenter-api-token", "logcenter-ingest-token"} <= set(FUNCTIONS["pod-scanner"]["secrets"])
+    assert "logcenter-api-token" in FUNCTIONS["retention"]["secrets"]
     assert FUNCTIONS["report"]["environment"]["LOGCENTER_NOTIFY_URL"].endswith("/async-function/notify")
-    # notify accepts the report's poke (ingest token) and the cron's call (API token)
+    # notify accepts the report's poke (ingest token) and the trigger's call (API token)
     assert {"logcenter-api-token", "logcenter-ingest-token"} <= set(FUNCTIONS["notify"]["secrets"])
-    for schedule in cron.values():
-        assert len(schedule.split()) == 5 and all(CRON_FIELD.match(f) for f in schedule.split())
-        assert re.search(r'^\s+schedule:\s*"' + re.escape(schedule) + r'"\s*$', STACK_TEXT, re.M), "quote it"
-    assert all(FUNCTIONS[n]["annotations"]["topic"] == "cron-function" for n in cron)
     env = FUNCTIONS["pod-scanner"]["environment"]
     assert env["LOG_CENTER_URL"].endswith("/function/report")
     # the scan may take longer than of-watchdog's 10 s default

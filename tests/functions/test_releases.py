@@ -86,6 +86,13 @@ def test_the_same_deploy_sent_again_counts_once(deploy, releases):
     assert again["id"] == once["id"] and again["duplicate"] is True
     deploy(version="2.0", url="https://ci/run/9", environment="staging", finished_at="2026-12-01T10:00:00Z")
     assert get(releases, "/api/v1/releases/shop/2.0")["deploy_count"] == 2
+    # a client's event_id: its retry is the same deploy, whatever the server's clock says
+    event = deploy(version="2.1", url="https://ci/run/10", event_id="AB" * 16)
+    retry = deploy(expect=200, version="2.1", url="https://ci/run/10", event_id="ab" * 16)
+    assert retry["id"] == event["id"] and retry["duplicate"] is True
+    # a redeploy from the same run without times or ids is another deploy
+    deploy(version="2.1", url="https://ci/run/10")
+    assert get(releases, "/api/v1/releases/shop/2.1")["deploy_count"] == 2
 
 
 @pytest.mark.parametrize("body, field", [
@@ -100,6 +107,7 @@ def test_the_same_deploy_sent_again_counts_once(deploy, releases):
     ({"project_id": "shop", "environment": "production", "version": "v" * 65}, "version"),
     ({"project_id": "shop", "environment": "production", "version": "1", "url": "javascript:alert(1)"}, "url"),
     ({"project_id": "shop", "environment": "production", "version": "1", "started_at": "yesterday"}, "started_at"),
+    ({"project_id": "shop", "environment": "production", "version": "1", "event_id": "xyz"}, "event_id"),
     ({"project_id": "shop", "environment": "production", "version": "1", "started_at": "2026-12-02T00:00:00Z",
       "finished_at": "2026-12-01T00:00:00Z"}, "finished_at"),
 ])

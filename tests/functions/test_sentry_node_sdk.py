@@ -15,8 +15,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.support.function_server import FunctionServer
+from tests.support.gateway import LiveGateway
 
 NODE_SDK = Path(__file__).resolve().parent / "node_sdk" / "node_modules"
 
@@ -80,6 +82,12 @@ def server(request, db_url, live_gateway, tmp_path):
 
 @pytest.fixture
 def dsn(function_client, server):
+    """Through the gateway, the DSN its own projects route hands out (built on the request's
+    host); the sentry function alone has no projects route, so register in-process."""
+    if isinstance(server, LiveGateway):
+        r = requests.post(f"{server.url}/api/v1/projects", json={"project_id": "shop"}, timeout=10)
+        assert r.status_code == 201 and r.json()["dsn"].endswith(f"@127.0.0.1:{server.port}/1")
+        return r.json()["dsn"]
     project = function_client("projects").post("/api/v1/projects", json={"project_id": "shop"}).get_json()
     return project["dsn"].replace("@localhost/", f"@127.0.0.1:{server.port}/")
 

@@ -8,15 +8,18 @@ and PostgreSQL. Then the stored bugs are checked through the API."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
 
 import pytest
+import requests
 from sqlalchemy import text
 
 from shared.db.engine import get_engine
 from tests.support.function_server import FunctionServer
+from tests.support.gateway import LiveGateway
 
 ORDERS = textwrap.dedent('''\
     """A tiny shop: every function raises on a known line."""
@@ -107,6 +110,12 @@ def server(request, db_url, live_gateway, tmp_path):
 
 @pytest.fixture
 def dsn(function_client, server):
+    """Through the gateway, the DSN its own projects route hands out (built on the request's
+    host); the sentry function alone has no projects route, so register in-process."""
+    if isinstance(server, LiveGateway):
+        r = requests.post(f"{server.url}/api/v1/projects", json={"project_id": "shop"}, timeout=10)
+        assert r.status_code == 201 and r.json()["dsn"].endswith(f"@127.0.0.1:{server.port}/1")
+        return r.json()["dsn"]
     project = function_client("projects").post("/api/v1/projects", json={"project_id": "shop"}).get_json()
     return project["dsn"].replace("@localhost/", f"@127.0.0.1:{server.port}/")
 
@@ -191,3 +200,36 @@ def test_gzip_and_retried_envelopes_count_once(app, dsn, bugs):
     assert counts == {("ValueError", 6): 6, ("ValueError", 10): 2, ("KeyError", 14): 2, ("RuntimeError", 21): 2,
                       ("checkout is slow", None): 2}
     assert len(set(first["ids"]) | set(again["ids"])) == 14
+
+
+RATE_LIMITED_APP = textwrap.dedent('''\
+    import json, os
+    import sentry_sdk
+    sentry_sdk.init(dsn=os.environ["SENTRY_DSN"], default_integrations=False)
+    from shop import orders
+    for i in range(6):
+        try:
+            orders.lookup({}, f"k{i}")
+        except KeyError:
+            sentry_sdk.capture_exception()
+        sentry_sdk.flush(timeout=10)  # one at a time: the answer to each is seen before the next
+    limits = sentry_sdk.get_client().transport._disabled_until
+    print(json.dumps(sorted(str(k) for k in limits)))
+''')
+
+
+def test_the_sdk_obeys_the_rate_limit_answer(db_url, live_gateway, function_client, bugs, app, tmp_path):
+    gw = live_gateway(database_url=db_url, env={"LOGCENTER_SENTRY_EVENTS_PER_MINUTE": "2"})
+    project = function_client("projects").post("/api/v1/projects", json={"project_id": "shop"}).get_json()
+    (tmp_path / "limited.py").write_text(RATE_LIMITED_APP)
+    out = subprocess.run([sys.executable, "limited.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env={"PATH": "/usr/bin:/bin", "SHOP_PASSWORD": SECRET,
+                              "SENTRY_DSN": project["dsn"].replace("@localhost/", f"@127.0.0.1:{gw.port}/")})
+    assert out.returncode == 0, out.stderr
+    # the SDK read X-Sentry-Rate-Limits: errors (and the default category) are held back
+    assert {"error", "default"} <= set(json.loads(out.stdout.strip().splitlines()[-1]))
+    [bug] = bugs.get("/api/v1/bugs").get_json()["items"]
+    assert bug["occurrence_count"] == 2
+    # it stopped sending errors: one 429, then only its client reports (no events: 200)
+    statuses = re.findall(r'POST /api/\d+/envelope/ HTTP/1\.1\S*" (\d{3})', (tmp_path / "gateway0.log").read_text())
+    assert statuses[:3] == ["200", "200", "429"] and statuses.count("429") == 1, statuses

@@ -23,6 +23,32 @@ def found(pod, now=P.NOW, rules=RULES):
     return [(p.container_name, p.error_type, p.level) for p in detect(pod, now, rules=rules)]
 
 
+# ------------------------------------------------------------------ item 1: start failures
+
+CONTAINERD_START = ('failed to create containerd task: failed to create shim task: OCI runtime create failed: '
+                    'runc create failed: unable to start container process: exec: "/app/server": stat '
+                    '/app/server: no such file or directory: unknown')
+
+
+def test_every_moment_of_a_containerd_start_failure_is_one_start_error():
+    """RunContainerError (before the termination is recorded), terminated StartError, then
+    CrashLoopBackOff / RunContainerError with that StartError as the last state."""
+    start = P.terminated("StartError", 128, message=CONTAINERD_START)
+    moments = [
+        P.pod("api-1", statuses=[P.waiting("app", "RunContainerError", CONTAINERD_START)]),
+        P.pod("api-1", statuses=[dict(P.dead("app", "StartError", 128), state=start)]),
+        P.pod("api-1", statuses=[P.waiting("app", "CrashLoopBackOff", "back-off 20s", restarts=1, last=start)]),
+        P.pod("api-1", statuses=[P.waiting("app", "RunContainerError", CONTAINERD_START, restarts=2, last=start)]),
+    ]
+    seen = [detect(pod, P.NOW, rules=RULES) for pod in moments]
+    assert [[(p.error_type, p.level) for p in ps] for ps in seen] == [[("StartError", "CRITICAL")]] * 4
+    assert all('exec: "/app/server": stat /app/server: no such file or directory' in ps[0].message for ps in seen)
+    assert [ps[0].loop_state for ps in seen] == ["RunContainerError", "terminated", "CrashLoopBackOff",
+                                                 "RunContainerError"]
+    # Docker's wording keeps its own name, and a config error is not a start failure
+    assert found(P.config_error(reason="RunContainerError")) == [("app", "RunContainerError", "CRITICAL")]
+
+
 # ------------------------------------------------------------------ item 3: now versus then
 
 @pytest.mark.parametrize("finished, expected", [

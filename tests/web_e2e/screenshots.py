@@ -1,10 +1,11 @@
-"""Screenshots of the three pages for the docs, with light data of all three sources.
+"""Screenshots of the dashboard's pages for the docs, with light data of all three sources.
 
     make web && .venv/bin/python -m tests.web_e2e.screenshots [out-dir]
 
 Starts its own gateway on a throw-away SQLite file, seeds it through the report route
-(tests/web_e2e/seed.py, without the hostile sample), and writes dashboard.png,
-bug-list.png and bug-detail.png (a CI/CD bug) to docs/screenshots/ by default.
+(tests/web_e2e/seed.py, without the hostile sample), registers one project for SDKs, and
+writes dashboard.png, bug-list.png, bug-detail.png (a CI/CD bug), bug-occurrences.png (a
+runtime bug's 最近发生, one expanded) and projects.png to docs/screenshots/ by default.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import requests
 from playwright.sync_api import expect, sync_playwright
 
 from tests.support.gateway import LiveGateway
@@ -45,8 +47,18 @@ def main(out: Path) -> None:
         page.goto(f"{gateway.url}/bugs/{ids['cicd']}")
         expect(page.get_by_test_id("cicd-block")).to_be_visible()
         page.screenshot(path=out / "bug-detail.png", full_page=True)
+        page.goto(f"{gateway.url}/bugs/{ids['runtime']}")
+        occurrences = page.get_by_role("region", name="最近发生")
+        occurrences.locator("button.occurrence-toggle").first.click()
+        occurrences.screenshot(path=out / "bug-occurrences.png")
+        registered = requests.post(f"{gateway.url}/api/v1/projects",
+                                   json={"project_id": "rtc_backend", "repository": "team/rtc"}, timeout=10)
+        registered.raise_for_status()
+        page.goto(f"{gateway.url}/projects?project=rtc_backend")
+        expect(page.get_by_test_id("dsn")).to_have_text(registered.json()["dsn"])
+        page.screenshot(path=out / "projects.png", full_page=True)
         browser.close()
-    for name in ("dashboard", "bug-list", "bug-detail"):
+    for name in ("dashboard", "bug-list", "bug-detail", "bug-occurrences", "projects"):
         print(out / f"{name}.png")
 
 

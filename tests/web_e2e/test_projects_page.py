@@ -49,6 +49,7 @@ def test_register_copy_snippets_and_rotate(page, live_gateway):
     registered = project(gateway, "web_front")
     assert dsn_box.text_content() == registered["dsn"] and registered["repository"] == "team/web"
     expect(panel).to_contain_text("team/web")
+    expect(panel.get_by_test_id("project-counts")).to_contain_text("1 / 1 / 1")
     expect(row).to_contain_text(f"已启用(#{registered['sentry_id']})")  # the list reloaded
 
     panel.get_by_role("button", name="复制 DSN").click()
@@ -80,6 +81,7 @@ def test_register_copy_snippets_and_rotate(page, live_gateway):
     assert new_dsn != old_dsn
     expect(dsn_box).to_have_text(new_dsn)
     expect(snippet).to_contain_text(new_dsn)
+    expect(panel).to_contain_text("上次轮换密钥")
     assert envelope_status(gateway, old_dsn) == 403
     assert envelope_status(gateway, new_dsn) == 200
 

@@ -1,8 +1,10 @@
 import { getConfig } from './api';
+import Alerts from './pages/Alerts';
 import BugDetailPage from './pages/BugDetail';
 import BugList from './pages/BugList';
 import Dashboard from './pages/Dashboard';
 import Projects from './pages/Projects';
+import { ReleaseList, ReleasePage } from './pages/Releases';
 import Settings from './pages/Settings';
 import { Link, matchRoute, useLocation } from './router';
 
@@ -26,6 +28,12 @@ export default function App() {
           <Link to="/projects" className={route.name === 'projects' ? 'active' : undefined}>
             项目
           </Link>
+          <Link to="/releases" className={route.name === 'releases' || route.name === 'release' ? 'active' : undefined}>
+            版本
+          </Link>
+          <Link to="/alerts" className={route.name === 'alerts' ? 'active' : undefined}>
+            告警
+          </Link>
           <Link to="/settings" className={route.name === 'settings' ? 'active' : undefined}>
             设置
           </Link>
@@ -38,6 +46,11 @@ export default function App() {
         {route.name === 'bug' ? <BugDetailPage key={route.id} id={route.id} /> : null}
         {route.name === 'settings' ? <Settings /> : null}
         {route.name === 'projects' ? <Projects /> : null}
+        {route.name === 'alerts' ? <Alerts /> : null}
+        {route.name === 'releases' ? <ReleaseList /> : null}
+        {route.name === 'release' ? (
+          <ReleasePage key={`${route.projectId}/${route.version}`} projectId={route.projectId} version={route.version} />
+        ) : null}
         {route.name === 'not-found' ? (
           <div className="page">
             <div className="state state-error" role="alert">

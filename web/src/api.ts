@@ -56,12 +56,26 @@ export interface StatusChange {
   created_at: string;
 }
 
+/**
+ * A bug as lists carry it (bugs, tasks/pending): no stack trace, the message cut to 300
+ * characters (`error_message_truncated`), of the context only the short CI/CD and deployment
+ * keys. `getBug` gives the whole bug.
+ */
+export interface BugSummary extends Omit<ErrorLog, 'stack_trace'> {
+  error_message_truncated?: boolean;
+}
+
 export interface BugDetail extends ErrorLog {
   history: StatusChange[];
+  first_version?: string | null;
+  /** The release the bug was first counted in; null without a version or commit. */
+  release?: ReleaseRef | null;
+  /** The last deploy of its project and environment before it was first seen. */
+  suspect_deploy?: Deploy | null;
 }
 
 export interface BugPage {
-  items: ErrorLog[];
+  items: BugSummary[];
   total: number;
   page: number;
   page_size: number;
@@ -411,6 +425,7 @@ export interface RegisteredProject {
   dsn: string;
   repository?: string | null;
   created_at?: string | null;
+  key_rotated_at?: string | null;
   bug_count?: number;
   open_count?: number;
   occurrence_count?: number;
@@ -437,4 +452,192 @@ export function rotateProjectKey(projectId: string): Promise<RegisteredProject> 
   return request<RegisteredProject>(`/api/v1/projects/${encodeURIComponent(projectId)}/rotate-key`, {
     method: 'POST',
   });
+}
+
+// ------------------------------------------------------------------ alerts
+
+export const CHANNEL_TYPES = ['webhook', 'feishu', 'dingtalk', 'wecom', 'slack'] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+export interface AlertTriggers {
+  new_bug: boolean;
+  regression: boolean;
+  spike: { count: number; minutes: number } | null;
+}
+
+/** An alert rule (DESIGN.md "Alerts"); the server never returns a secret, only "***". */
+export interface AlertRule {
+  id: number;
+  name: string;
+  enabled: boolean;
+  project_id: string | null;
+  sources: Source[];
+  min_level: Level;
+  triggers: AlertTriggers;
+  channel: { type: ChannelType; url: string; secret: string | null };
+  throttle_minutes: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type AlertRuleInput = Partial<Omit<AlertRule, 'id' | 'created_at' | 'updated_at' | 'channel'>> & {
+  channel?: { type?: ChannelType; url?: string; secret?: string | null };
+};
+
+export interface AlertDelivery {
+  id: number;
+  rule_id: number;
+  rule_name?: string | null;
+  channel_type?: ChannelType | null;
+  bug_id: number | null;
+  project_id?: string | null;
+  error_type?: string | null;
+  event: 'new_bug' | 'regression' | 'spike' | 'digest' | 'test';
+  status: 'pending' | 'sent' | 'failed';
+  tries: number;
+  last_error: string | null;
+  response?: string | null;
+  created_at: string;
+  attempted_at: string | null;
+  sent_at: string | null;
+  next_attempt_at: string | null;
+  digest_id: number | null;
+}
+
+export interface AlertTestResult {
+  delivered: boolean;
+  status: 'sent' | 'failed';
+  delivery_id: number;
+  answer: string;
+  error: string | null;
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+
+export function getAlertRules(): Promise<{ items: AlertRule[]; total: number }> {
+  return request('/api/v1/alerts');
+}
+
+export function createAlertRule(rule: AlertRuleInput): Promise<AlertRule> {
+  return request('/api/v1/alerts', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(rule) });
+}
+
+export function updateAlertRule(id: number, change: AlertRuleInput): Promise<AlertRule> {
+  return request(`/api/v1/alerts/${id}`, { method: 'PATCH', headers: JSON_HEADERS, body: JSON.stringify(change) });
+}
+
+export function deleteAlertRule(id: number): Promise<{ deleted: true }> {
+  return request(`/api/v1/alerts/${id}`, { method: 'DELETE' });
+}
+
+/** Send a test message now; answers what the channel said. */
+export function testAlertRule(id: number): Promise<AlertTestResult> {
+  return request(`/api/v1/alerts/${id}/test`, { method: 'POST' });
+}
+
+export function getAlertDeliveries(
+  params: { rule_id?: number; status?: string; limit?: number } = {},
+): Promise<{ items: AlertDelivery[]; total: number }> {
+  return request('/api/v1/alerts/deliveries', {}, params);
+}
+
+// ------------------------------------------------------------------- releases
+
+export interface ReleaseCounts {
+  cicd_failures: number;
+  deployment_errors: number;
+  new_runtime_bugs: number;
+  regressions: number;
+}
+
+export interface Deploy {
+  id: number;
+  project_id: string;
+  environment: string;
+  /** The release's version. */
+  version: string;
+  commit_sha: string | null;
+  url: string | null;
+  actor: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  deployed_at: string;
+  created_at: string;
+}
+
+export interface ReleaseRef {
+  project_id: string;
+  version: string;
+  commit_sha: string | null;
+  first_seen_at: string;
+}
+
+export interface Release extends ReleaseRef {
+  last_seen_at: string;
+  deploy_count: number;
+  counts: ReleaseCounts;
+  /** The environment the list was asked for (its counts and deploys), else null. */
+  environment: string | null;
+  /** The newest deploys (10 in the list, 100 on a release's page). */
+  deploys: Deploy[];
+}
+
+export interface ReleasePage {
+  items: Release[];
+  total: number;
+  page: number;
+  page_size: number;
+}
+
+/** A bug as a release lists it. */
+export interface ReleaseBug {
+  id: number;
+  project_id: string;
+  source: Source;
+  level: Level;
+  environment: string | null;
+  error_type: string;
+  error_message: string | null;
+  status: BugStatus;
+  occurrence_count: number;
+  is_regression: boolean;
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
+export interface ReleaseEnvironment {
+  environment: string | null;
+  first_seen_at: string;
+  last_seen_at: string;
+  deploy_count: number;
+  counts: ReleaseCounts;
+}
+
+export interface ReleaseDetail extends Release {
+  environments: ReleaseEnvironment[];
+  cicd_failures: ReleaseBug[];
+  deployment_errors: ReleaseBug[];
+  new_runtime_bugs: ReleaseBug[];
+  regressions: ReleaseBug[];
+}
+
+export interface ReleaseListParams {
+  project_id?: string;
+  environment?: string;
+  page?: number;
+  page_size?: number;
+}
+
+export function getReleases(params: ReleaseListParams = {}): Promise<ReleasePage> {
+  return request<ReleasePage>('/api/v1/releases', {}, params);
+}
+
+export function getRelease(projectId: string, version: string, environment?: string): Promise<ReleaseDetail> {
+  const path = `/api/v1/releases/${encodeURIComponent(projectId)}/${encodeURIComponent(version)}`;
+  return request<ReleaseDetail>(path, {}, environment ? { environment } : {});
+}
+
+/** The dashboard's path of a release's page. */
+export function releasePath(projectId: string, version: string): string {
+  return `/releases/${encodeURIComponent(projectId)}/${encodeURIComponent(version)}`;
 }

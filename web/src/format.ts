@@ -132,3 +132,16 @@ export function contextText(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return JSON.stringify(value);
 }
+
+const SHA = /^[0-9a-f]{7,64}$/i;
+
+/** A commit sha as people read it: the first 7 characters. */
+export function shortSha(sha: string | null | undefined): string {
+  if (!sha) return '-';
+  return SHA.test(sha) ? sha.slice(0, 7) : sha;
+}
+
+/** A release's name: its version, or the short sha when it is named by its commit. */
+export function releaseName(release: { version: string }): string {
+  return SHA.test(release.version) ? release.version.slice(0, 7) : release.version;
+}

@@ -67,6 +67,9 @@ export type Route =
   | { name: 'bug'; id: string }
   | { name: 'settings' }
   | { name: 'projects' }
+  | { name: 'alerts' }
+  | { name: 'releases' }
+  | { name: 'release'; projectId: string; version: string }
   | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
@@ -75,6 +78,16 @@ export function matchRoute(pathname: string): Route {
   if (path === '/bugs') return { name: 'bugs' };
   if (path === '/settings') return { name: 'settings' };
   if (path === '/projects') return { name: 'projects' };
+  if (path === '/alerts') return { name: 'alerts' };
+  if (path === '/releases') return { name: 'releases' };
+  const release = /^\/releases\/([^/]+)\/([^/]+)$/.exec(path);
+  if (release) {
+    try {
+      return { name: 'release', projectId: decodeURIComponent(release[1]), version: decodeURIComponent(release[2]) };
+    } catch {
+      return { name: 'not-found' };
+    }
+  }
   const m = /^\/bugs\/(\d+)$/.exec(path);
   if (m) return { name: 'bug', id: m[1] };
   return { name: 'not-found' };

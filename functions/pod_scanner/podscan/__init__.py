@@ -10,8 +10,9 @@ function image, where functions/pod_scanner/ is the flat build context.
 """
 
 from .config import ConfigError, ScanConfig
+from . import rbac
 from .kube import API_CALLS, Kube, KubeError, load_api_client
 from .scan import ScanFailed, exit_code, run_scan, scan
 
-__all__ = ["API_CALLS", "ConfigError", "Kube", "KubeError", "ScanConfig", "ScanFailed",
+__all__ = ["API_CALLS", "ConfigError", "rbac", "Kube", "KubeError", "ScanConfig", "ScanFailed",
            "exit_code", "load_api_client", "run_scan", "scan"]

@@ -59,6 +59,10 @@ _OCI_CAUSE = re.compile(r".*(?:OCI runtime create failed|unable to start contain
                         r"error during container init): ")
 
 
+_START_FAILURE = re.compile(r"failed to (create containerd task|create shim task|start container)|"
+                            r"OCI runtime (create|start) failed|container create failed")
+
+
 @dataclass
 class Problem:
     namespace: str
@@ -247,7 +251,12 @@ def _container_problem(cs: dict[str, Any], spec_c: dict[str, Any], init: bool, a
             # restartPolicy Always, which is a crash loop too.
             return crashed(last, reason, "CRITICAL", reason in RAN_BEFORE)
         detail = first_meaningful_line(waiting.get("message"))
-        return Problem("", "", cname, reason, reason,
+        error_type = reason
+        if reason == "RunContainerError" and _START_FAILURE.search(waiting.get("message") or ""):
+            # containerd/CRI-O's start failure before its StartError termination is recorded:
+            # the same bug as the StartError moments that follow.
+            error_type = "StartError"
+        return Problem("", "", cname, error_type, reason,
                        one_line(f"{label} is waiting: {reason}", f"({restarts} restarts)" if restarts else "",
                                 f": {detail}" if detail else ""),
                        restart_count=restarts, image=image, init_container=init,

@@ -6,8 +6,8 @@ k8s/monitor-cronjob.yaml grants exactly them; tests/deploy checks the two agree)
 | `list_pod_for_all_namespaces` / `list_namespaced_pod` | list | pods |
 | `read_namespaced_pod_log` | get | pods/log |
 
-(`get` on pods is granted too, as the issue asks, for `kubectl`-style debugging with the
-same ServiceAccount; the scanner itself never reads single pods.)
+Nothing else is granted: the scanner never reads single pods, so `get pods` is not
+(rbac.py makes the Roles from this table; with NAMESPACES set, one Role per namespace).
 
 The official client is imported lazily, so importing this package stays cheap. Responses
 are read raw (`_preload_content=False`) and parsed as JSON: turning 5,000 pods into

@@ -103,6 +103,7 @@ export function SdkDetails({ sentry }: { sentry: Record<string, unknown> }) {
   const contexts = contextsOf(sentry);
   const crumbs = breadcrumbsOf(sentry);
   const href = safeHttpUrl(request?.url);
+  const extra = sentry.extra && typeof sentry.extra === 'object' && Object.keys(sentry.extra).length ? sentry.extra : null;
   return (
     <div className="sdk-details" data-testid="sdk-details">
       {facts.length ? <Pairs pairs={facts} className="sdk-facts" /> : null}
@@ -138,6 +139,12 @@ export function SdkDetails({ sentry }: { sentry: Record<string, unknown> }) {
         <div className="sdk-contexts">
           <h3>运行环境</h3>
           <Pairs pairs={contexts} className="contexts" />
+        </div>
+      ) : null}
+      {extra ? (
+        <div className="sdk-extra">
+          <h3>附加数据(extra)</h3>
+          <pre className="code">{JSON.stringify(extra, null, 2)}</pre>
         </div>
       ) : null}
       {crumbs.length ? (

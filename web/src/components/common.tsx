@@ -30,10 +30,11 @@ export function Empty({ children }: { children: ReactNode }) {
   return <div className="state state-empty">{children}</div>;
 }
 
-/** A visible error for a failed call; 401 offers to enter the token again. */
-export function ErrorMessage({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+/** A visible error for a failed call; 401 offers to enter the token again. `title` names what
+ * failed when it was an action (启用失败, …) rather than a load. */
+export function ErrorMessage({ error, onRetry, title: actionTitle }: { error: unknown; onRetry?: () => void; title?: string }) {
   const api = error instanceof ApiError ? error : null;
-  let title = '加载失败';
+  let title = actionTitle ?? '加载失败';
   if (api?.status === 0) title = '无法连接到 API 服务器';
   else if (api?.status === 401) title = '需要有效的 API 令牌';
   else if (api?.status === 404) title = '未找到';

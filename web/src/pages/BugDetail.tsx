@@ -1,10 +1,19 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { getBug, STATUSES, updateBugStatus, type BugDetail as Bug, type BugStatus } from '../api';
+import {
+  getBug,
+  releasePath,
+  STATUSES,
+  updateBugStatus,
+  type BugDetail as Bug,
+  type BugStatus,
+  type Deploy,
+} from '../api';
 import { ErrorMessage, LevelBadge, Loading, SourceBadge, StatusBadge } from '../components/common';
 import {
   contextText,
   fileLocation,
   formatTime,
+  releaseName,
   repairState,
   safeHttpUrl,
   selectableStatuses,
@@ -93,6 +102,18 @@ export function BugView({
           <Field label="环境">{bug.environment || '-'}</Field>
           <Field label="版本">{bug.version || '-'}</Field>
           <Field label="提交">{bug.commit_hash || '-'}</Field>
+          <Field label="所属版本" testId="meta-release">
+            {bug.release ? (
+              <Link to={releasePath(bug.release.project_id, bug.release.version)} className="release-link">
+                {releaseName(bug.release)}
+              </Link>
+            ) : (
+              bug.first_version || '-'
+            )}
+          </Field>
+          <Field label="可疑部署" testId="meta-suspect-deploy">
+            {bug.suspect_deploy ? <SuspectDeploy deploy={bug.suspect_deploy} /> : '-'}
+          </Field>
           <Field label="发生次数">{bug.occurrence_count}</Field>
           <Field label="首次出现">{formatTime(bug.first_seen_at)}</Field>
           <Field label="最后出现">{formatTime(bug.last_seen_at)}</Field>
@@ -172,6 +193,25 @@ export function BugView({
         )}
       </section>
     </>
+  );
+}
+
+/** The last deploy of the bug's project and environment before it was first seen. */
+function SuspectDeploy({ deploy }: { deploy: Deploy }) {
+  const runUrl = safeHttpUrl(deploy.url);
+  return (
+    <span className="suspect-deploy">
+      <Link to={releasePath(deploy.project_id, deploy.version)}>{releaseName(deploy)}</Link> 部署到{' '}
+      {deploy.environment} · {formatTime(deploy.deployed_at)}
+      {runUrl ? (
+        <>
+          {' · '}
+          <a href={runUrl} target="_blank" rel="noopener noreferrer" className="run-link">
+            运行记录
+          </a>
+        </>
+      ) : null}
+    </span>
   );
 }
 

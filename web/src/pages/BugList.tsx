@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { buildQuery, getBugs, getProjects, LEVELS, SOURCES, STATUSES, type BugListParams, type ErrorLog } from '../api';
+import { buildQuery, getBugs, getProjects, LEVELS, SOURCES, STATUSES, type BugListParams, type BugSummary } from '../api';
 import { Empty, ErrorMessage, LevelBadge, Loading, SourceBadge, StatusBadge } from '../components/common';
 import { fileLocation, formatTime, sourceLabel, statusLabel } from '../format';
 import { Link, navigate, useLocation } from '../router';
@@ -233,7 +233,7 @@ export function ProjectChips({ filters }: { filters: Filters }) {
   );
 }
 
-export function BugTable({ items }: { items: ErrorLog[] }) {
+export function BugTable({ items }: { items: BugSummary[] }) {
   return (
     <table className="table bugs-table">
       <thead>
@@ -267,7 +267,10 @@ export function BugTable({ items }: { items: ErrorLog[] }) {
                 {bug.error_type}
               </Link>
               {bug.is_regression ? <span className="regression">回归</span> : null}
-              <div className="error-message">{bug.error_message ?? ''}</div>
+              <div className="error-message">
+                {bug.error_message ?? ''}
+                {bug.error_message_truncated ? '…' : ''}
+              </div>
             </td>
             <td className="file-cell">{fileLocation(bug)}</td>
             <td>

@@ -29,6 +29,7 @@ const sdkEvent = occurrence(99, {
     sentry: {
       platform: 'python',
       tags: { region: 'cn-east' },
+      extra: { cart_id: 'c-9', password: '[Filtered]' },
       request: { url: 'https://shop.example.com/cart', method: 'POST' },
       breadcrumbs: [{ timestamp: '2026-11-27T09:59:59Z', category: 'query', message: 'SELECT 1' }],
     },
@@ -113,6 +114,7 @@ describe('最近发生', () => {
     expect(sdk.textContent).toContain('POST');
     expect(within(sdk).getByText('SELECT 1')).toBeTruthy();
     expect(within(sdk).getByText('query')).toBeTruthy();
+    expect(sdk.querySelector('.sdk-extra pre')!.textContent).toContain('"cart_id": "c-9"');
     expect(within(body).getByText('除 SDK 事件外没有其他上下文。')).toBeTruthy();
   });
 

@@ -51,6 +51,9 @@ function api() {
     if (url.pathname === '/api/v1/projects' && method === 'GET') return json(list);
     if (url.pathname === '/api/v1/projects' && method === 'POST') {
       const body = JSON.parse(String(init!.body));
+      if (body.repository?.includes(' ')) {
+        return json({ error: { code: 'validation_error', message: 'the project is invalid', details: [{ field: 'repository', issue: 'must be 1-200 characters without spaces' }] } }, 422);
+      }
       const p = { ...registered, project_id: body.project_id, repository: body.repository ?? null, sentry_id: 4, dsn: DSN.replace(/3$/, '4') };
       projects.set(body.project_id, p);
       return json(p, 201);
@@ -60,7 +63,7 @@ function api() {
       const p = projects.get(decodeURIComponent(m[1]));
       if (!p) return json({ error: { code: 'not_found', message: 'not registered' } }, 404);
       if (m[2]) {
-        const rotated = { ...p, dsn: NEW_DSN, public_key: 'fedcba9876543210fedcba9876543210' };
+        const rotated = { ...p, dsn: NEW_DSN, public_key: 'fedcba9876543210fedcba9876543210', key_rotated_at: '2026-11-28T10:00:00Z' };
         projects.set(p.project_id, rotated);
         return json(rotated);
       }
@@ -92,6 +95,7 @@ describe('项目 page', () => {
     window.history.replaceState(null, '', '/projects?project=shop_api');
     render(<App />);
     expect((await screen.findByTestId('dsn')).textContent).toBe(DSN);
+    expect(screen.getByTestId('project-counts').textContent).toContain('2 / 0 / 0');
     fireEvent.click(screen.getByRole('button', { name: '复制 DSN' }));
     await waitFor(() => expect(writeText).toHaveBeenCalledWith(DSN));
     expect(await screen.findByText('已复制')).toBeTruthy();
@@ -114,8 +118,9 @@ describe('项目 page', () => {
     fireEvent.click(await screen.findByRole('link', { name: '未启用' }));
     expect(window.location.search).toBe('?project=web_front');
     const panel = await screen.findByTestId('project-panel');
-    fireEvent.change(within(panel).getByRole('textbox', { name: '代码仓库(可选)' }), { target: { value: 'team/web' } });
-    fireEvent.click(await within(panel).findByRole('button', { name: '启用 SDK 接入' }));
+    // The panel first asks whether the project is registered (a 404 here): wait for its answer.
+    fireEvent.change(await within(panel).findByRole('textbox', { name: '代码仓库(可选)' }), { target: { value: 'team/web' } });
+    fireEvent.click(within(panel).getByRole('button', { name: '启用 SDK 接入' }));
     expect((await within(panel).findByTestId('dsn')).textContent).toBe(DSN.replace(/3$/, '4'));
     expect(JSON.parse(String(calls('POST', '/api/v1/projects')[0][1]!.body))).toEqual({ project_id: 'web_front', repository: 'team/web' });
     expect(within(panel).getByText('team/web')).toBeTruthy();
@@ -130,6 +135,13 @@ describe('项目 page', () => {
     fireEvent.click(within(form).getByRole('button', { name: '启用 SDK 接入' }));
     expect((await within(form).findByRole('alert')).textContent).toContain('项目 ID 只能包含');
     expect(calls('POST', '/api/v1/projects')).toHaveLength(0);
+
+    fireEvent.change(within(form).getByRole('textbox', { name: '项目 ID' }), { target: { value: 'billing' } });
+    fireEvent.change(within(form).getByRole('textbox', { name: '代码仓库(可选)' }), { target: { value: 'team shop' } });
+    fireEvent.click(within(form).getByRole('button', { name: '启用 SDK 接入' }));
+    await waitFor(() => expect(within(form).getByRole('alert').textContent).toContain('repository: must be 1-200 characters'));
+    expect(within(form).getByRole('alert').textContent).toContain('启用失败');
+    fireEvent.change(within(form).getByRole('textbox', { name: '代码仓库(可选)' }), { target: { value: '' } });
 
     fireEvent.change(within(form).getByRole('textbox', { name: '项目 ID' }), { target: { value: 'billing' } });
     fireEvent.click(within(form).getByRole('button', { name: '启用 SDK 接入' }));
@@ -151,6 +163,7 @@ describe('项目 page', () => {
     fireEvent.click(screen.getByRole('button', { name: '轮换密钥' }));
     fireEvent.click(screen.getByRole('button', { name: '确认轮换' }));
     await waitFor(() => expect(screen.getByTestId('dsn').textContent).toBe(NEW_DSN));
+    expect(screen.getByText('上次轮换密钥')).toBeTruthy();
     expect(calls('POST', '/api/v1/projects/shop_api/rotate-key')).toHaveLength(1);
     expect(screen.getByRole('status').textContent).toContain('密钥已轮换');
     expect(screen.getByTestId('snippet').textContent).toContain(NEW_DSN);

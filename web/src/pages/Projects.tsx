@@ -177,7 +177,7 @@ function RegisterForm({ onRegistered }: { onRegistered: (p: RegisteredProject) =
     event.preventDefault();
     const id = projectId.trim();
     if (!PROJECT_ID_PATTERN.test(id)) {
-      setError(new ApiError(422, 'validation_error', '项目 ID 只能包含字母、数字、下划线、点和连字符,以字母或数字开头,最多 64 个字符。'));
+      setError(new Error('项目 ID 只能包含字母、数字、下划线、点和连字符,以字母或数字开头,最多 64 个字符。'));
       return;
     }
     setBusy(true);
@@ -224,7 +224,7 @@ function RegisterForm({ onRegistered }: { onRegistered: (p: RegisteredProject) =
           启用 SDK 接入
         </button>
       </form>
-      {error ? <ErrorMessage error={error} /> : null}
+      {error ? <ErrorMessage error={error} title="启用失败" /> : null}
     </section>
   );
 }
@@ -305,7 +305,7 @@ function EnableSdk({ projectId, onRegistered }: { projectId: string; onRegistere
           启用 SDK 接入
         </button>
       </form>
-      {error ? <ErrorMessage error={error} /> : null}
+      {error ? <ErrorMessage error={error} title="启用失败" /> : null}
     </div>
   );
 }
@@ -328,6 +328,20 @@ function SdkSetup({ project, onRotated }: { project: RegisteredProject; onRotate
           <div className="field">
             <dt>启用时间</dt>
             <dd>{formatTime(project.created_at)}</dd>
+          </div>
+        ) : null}
+        {project.key_rotated_at ? (
+          <div className="field">
+            <dt>上次轮换密钥</dt>
+            <dd>{formatTime(project.key_rotated_at)}</dd>
+          </div>
+        ) : null}
+        {project.bug_count !== undefined ? (
+          <div className="field" data-testid="project-counts">
+            <dt>缺陷 / 未解决 / 发生次数</dt>
+            <dd>
+              {project.bug_count} / {project.open_count ?? 0} / {project.occurrence_count ?? 0}
+            </dd>
           </div>
         ) : null}
       </dl>
@@ -415,7 +429,7 @@ function RotateKey({ project, onRotated }: { project: RegisteredProject; onRotat
           密钥已轮换,请把应用中的 DSN 换成上面的新 DSN。
         </p>
       ) : null}
-      {error ? <ErrorMessage error={error} /> : null}
+      {error ? <ErrorMessage error={error} title="轮换失败" /> : null}
     </div>
   );
 }

@@ -18,6 +18,8 @@ export function ruleText(s: RetentionSetting): string {
       return `趋势图的每日计数保留 ${s.value} 天`;
     case 'event_ids':
       return `用于去重的事件 ID 保留 ${s.value} 小时`;
+    case 'sent_alerts':
+      return `已发送或失败的告警消息保留 ${s.value} 天(待发送的不删)`;
     default:
       return s.description;
   }
@@ -29,6 +31,7 @@ export const RULE_LABELS: Record<string, string> = {
   old_occurrences: '过期的发生记录',
   day_counters: '每日计数',
   event_ids: '事件 ID',
+  sent_alerts: '告警记录',
 };
 
 const STATUS_TEXT: Record<RetentionRun['status'], string> = { ok: '完成', skipped: '跳过', failed: '失败' };

@@ -1,0 +1,1 @@
+"""The cron trigger: one authenticated POST to a scheduled function (see run.py)."""

@@ -1,0 +1,3 @@
+from shared.trigger.run import main
+
+raise SystemExit(main())
