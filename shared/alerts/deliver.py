@@ -10,7 +10,10 @@ One run, per channel (a rule's channel type and URL):
 2. POST each claimed message (10 s timeout, no redirects followed), outside any transaction;
 3. record the answer: sent; or, on a network error, 429, 5xx or a chat's in-band error,
    due again after LOGCENTER_NOTIFY_RETRY_SECONDS doubling per try; failed after MAX_TRIES
-   tries or at once on an answer retrying cannot change (4xx, a redirect).
+   tries or at once on an answer retrying cannot change (4xx, a redirect). After a retryable
+   failure the channel's other claimed messages are not tried in this pass (a dead channel
+   costs a pass one timeout, not one per message): they are due again with the first retry,
+   their tries untouched.
 
 A process that dies between the POST and step 3 leaves its claim to expire after
 LOGCENTER_NOTIFY_LEASE_SECONDS; the message is then sent again — the one case where a
@@ -73,6 +76,10 @@ _SENT = text("UPDATE alert_delivery SET status = 'sent', sent_at = :now, claimed
              "response = :answer WHERE id = :id AND status = 'sending' AND tries = :tries")
 _RETRY = text("UPDATE alert_delivery SET status = 'pending', due_at = :due, claimed_until = NULL, "
               "last_error = :error, response = :answer WHERE id = :id AND status = 'sending' AND tries = :tries")
+# A claimed message not tried in this pass (its channel just failed): due again with the one
+# that failed, its claim and its try given back.
+_RELEASE = text("UPDATE alert_delivery SET status = 'pending', due_at = :due, claimed_until = NULL, "
+                "tries = tries - 1 WHERE id = :id AND status = 'sending' AND tries = :tries")
 _FAILED = text("UPDATE alert_delivery SET status = 'failed', claimed_until = NULL, last_error = :error, "
                "response = :answer WHERE id = :id AND status = 'sending' AND tries = :tries")
 
@@ -175,6 +182,12 @@ def _message_for(conn: Connection, job: Job, rule: dict, base: str | None) -> me
     return message.for_bug(job.kind, bug, job.detail, base, get_settings().timezone, rule_ref)
 
 
+def _release(jobs: list[Job], due: datetime) -> None:
+    with get_engine().execution_options(**write_options()).begin() as conn:
+        for job in jobs:
+            conn.execute(_RELEASE, {"id": job.id, "tries": job.tries, "due": due})
+
+
 def _send(job: Job, base: str | None, clock: Callable[[], datetime]) -> str:
     """Build, POST and record one claimed message; returns sent, retry or failed."""
     engine = get_engine()
@@ -193,6 +206,10 @@ def _send(job: Job, base: str | None, clock: Callable[[], datetime]) -> str:
     return _record(job, outcome, clock())
 
 
+def retry_due(tries: int, now: datetime) -> datetime:
+    return now + timedelta(seconds=get_settings().notify_retry_seconds * 2 ** (tries - 1))
+
+
 def _record(job: Job, outcome: channels.Outcome, now: datetime) -> str:
     params = {"id": job.id, "tries": job.tries, "now": now, "error": outcome.error, "answer": outcome.answer}
     with get_engine().execution_options(**write_options()).begin() as conn:
@@ -200,8 +217,7 @@ def _record(job: Job, outcome: channels.Outcome, now: datetime) -> str:
             conn.execute(_SENT, params)
             return "sent"
         if outcome.retry and job.tries < MAX_TRIES:
-            delay = get_settings().notify_retry_seconds * 2 ** (job.tries - 1)
-            conn.execute(_RETRY, {**params, "due": now + timedelta(seconds=delay)})
+            conn.execute(_RETRY, {**params, "due": retry_due(job.tries, now)})
             return "retry"
         conn.execute(_FAILED, params)
         log.warning("alert delivery %s failed after %d tries: %s", job.id, job.tries, outcome.error)
@@ -222,10 +238,19 @@ def run(now: datetime | None = None, base_url: str | None = None) -> dict[str, A
         with engine.execution_options(**write_options()).begin() as conn:
             per_channel[key] = claim_channel(conn, key, start, settings.notify_per_minute, lease)
     base = _base(base_url)
-    outcomes: dict[str, int] = {"sent": 0, "retry": 0, "failed": 0}
+    outcomes: dict[str, int] = {"sent": 0, "retry": 0, "failed": 0, "released": 0}
 
     def send_channel(jobs: list[Job]) -> list[str]:
-        return [_send(job, base, clock) for job in jobs]
+        done = []
+        for i, job in enumerate(jobs):
+            done.append(_send(job, base, clock))
+            if done[-1] == "retry" and jobs[i + 1:]:
+                # The channel is down or refusing: one timeout per pass is enough. The rest
+                # wait with the failed one, without losing a try.
+                _release(jobs[i + 1:], retry_due(1, clock()))
+                done += ["released"] * len(jobs[i + 1:])
+                break
+        return done
 
     busy = [jobs for jobs in per_channel.values() if jobs]
     if len(busy) == 1:

@@ -355,3 +355,55 @@ def test_no_rules_no_statements(send, make_rule, db_url):
     assert statements_of(runtime(line=3, project="p2")) != baseline_new  # a new bug a rule wants: + outbox
     assert statements_of(runtime(line=2)) == baseline_repeat               # a repeat: nothing more
     assert len(statements_of(runtime(line=3, project="p2"))) == len(baseline_repeat)
+
+
+def test_a_sentry_event_alerts_like_a_native_report_and_its_retry_does_not(function_client, notify, make_rule):
+    from tests.support.sentry import envelope, exception_event, item
+
+    shop = function_client("projects").post("/api/v1/projects", json={"project_id": "shop"}).get_json()
+    sentry = function_client("sentry")
+    with Receiver([OK]) as rx:
+        make_rule(rx.url, project_id="shop")
+        body = envelope(item("event", exception_event(event_id="cd" * 16)))
+        for _ in range(2):  # the SDK's retry of the same event
+            r = sentry.post(f"/api/{shop['sentry_id']}/envelope/?sentry_key={shop['public_key']}", data=body)
+            assert r.status_code == 200, r.get_data(as_text=True)
+        assert [r.kind for r in outbox_rows()] == ["new_bug"]
+        notify.post("/")
+        got = rx.wait_for(1)[0].json()
+    assert got["event"] == "new_bug" and got["bug"]["project_id"] == "shop"
+
+
+def test_rules_are_cached_per_process_and_reloaded_after_the_ttl(send, monkeypatch):
+    """A rule written by another instance (straight into the table: no invalidation here)
+    reaches this one's reports only once the cache is older than RULE_CACHE_SECONDS."""
+    from shared.alerts import cache
+    from shared.alerts.rules import _COLUMNS, _params, validate
+
+    monkeypatch.setattr(cache, "RULE_CACHE_SECONDS", 1.0)
+    send(runtime(line=1))  # loads the (empty) rules
+    columns = ", ".join(":" + c.strip() for c in _COLUMNS.split(","))
+    with get_engine().begin() as conn:
+        conn.execute(text(f"INSERT INTO alert_rule ({_COLUMNS}, created_at, updated_at) VALUES ({columns}, :n, :n)"),
+                     {**_params(validate({"name": "elsewhere", "channel": {"type": "webhook",
+                                                                          "url": "http://127.0.0.1:9/"}})),
+                      "n": utcnow()})
+    send(runtime(line=2))
+    assert outbox_rows() == []  # still the cached, empty rule set
+    time.sleep(1.1)
+    bug = send(runtime(line=3))
+    assert [(r.bug_id, r.kind) for r in outbox_rows()] == [(bug["id"], "new_bug")]
+
+
+def test_a_failing_channel_costs_a_pass_one_try_not_one_per_message(send, make_rule):
+    with Receiver([(503, b"", 0), OK]) as rx:
+        make_rule(rx.url)
+        for line in range(3):
+            send(runtime(line=line))
+        now = utcnow()
+        result = deliver.run(now=now)
+        assert (result["retry"], result["released"], len(rx.requests)) == (1, 2, 1)
+        assert [(r.status, r.tries) for r in outbox_rows()] == [("pending", 1), ("pending", 0), ("pending", 0)]
+        assert deliver.run(now=now + timedelta(seconds=29))["claimed"] == 0  # all wait for the first retry
+        assert deliver.run(now=now + timedelta(seconds=31))["sent"] == 3
+    assert [(r.status, r.tries) for r in outbox_rows()] == [("sent", 2), ("sent", 1), ("sent", 1)]

@@ -126,10 +126,12 @@ def test_a_hung_receiver_leaves_report_latency_unchanged(function_client):
             worker_done.set()
 
         latencies(100)  # alerts pending
-        threading.Thread(target=notify_stuck, daemon=True).start()
+        stuck = threading.Thread(target=notify_stuck, daemon=True)
+        stuck.start()
         hung.wait_for(1)
         busy = latencies(200)
         assert not worker_done.is_set(), "the pass is still waiting on the channel"
+        stuck.join(20)  # its 10 s timeout ends it, before this test's database goes away
     assert max(busy) < 2.0
     assert statistics.median(busy) < statistics.median(idle) * 3 + 0.05
 

@@ -30,6 +30,11 @@ SOURCE_RULES = {"POST /api/v1/tasks/{id}/claim": ("id", "only runtime bugs can b
                 "PATCH /api/v1/bugs/{id}/status": ("status", "PENDING_FIX is only for runtime bugs")}
 
 
+# An envelope's framing (header line, item headers, lengths) and its DSN key cannot be said
+# in a schema: a schema-valid body is any string, and nearly every one is refused (400).
+FRAMED_BODIES = {"POST /api/{sentry_id}/envelope/"}
+
+
 def business_rule_422(label: str, response) -> bool:  # noqa: ANN001
     if label not in SOURCE_RULES or response.status_code != 422:
         return False
@@ -73,6 +78,8 @@ def test_schemathesis_finds_no_5xx_and_no_spec_mismatch(db_url, tmp_path):
                 try:
                     response = case.call()
                     excluded = EXCLUDED
+                    if operation.label in FRAMED_BODIES:
+                        excluded = EXCLUDED + [schemathesis.checks.positive_data_acceptance]
                     if mode is GenerationMode.POSITIVE and business_rule_422(operation.label, response):
                         excluded = EXCLUDED + [schemathesis.checks.positive_data_acceptance]
                     case.validate_response(response, excluded_checks=excluded)
