@@ -14,9 +14,10 @@ import sys
 from typing import Any, Sequence
 
 from repair_agent.agent import evidence
-from repair_agent.agent.runner import RunOptions, Runner, Stopper
+from repair_agent.agent.runner import RunOptions, Runner, Stopper, command_env, command_problem
 from repair_agent.agent.task_manager import MAX_PENDING_LIMIT, LogCenterError, TaskManager
 from repair_agent.config import ConfigError, load_config
+from repair_agent.terminal import safe, safe_json, safe_lines
 
 PROG = "python -m repair_agent"
 
@@ -90,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 # ----------------------------------------------------------------------------- output
 
 def _cut(text: Any, width: int) -> str:
-    text = " ".join(str(text if text is not None else "-").split())
+    """One line of at most `width` characters, control characters escaped (bug text is untrusted)."""
+    text = safe(" ".join(str(text if text is not None else "-").split()))
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
@@ -129,7 +131,7 @@ def print_list(answer: dict[str, Any], project: str | None) -> None:
 
 
 def print_bug(bug: dict[str, Any]) -> None:
-    print(f"bug {bug['id']}  {bug.get('status')}  [{bug.get('source')}] {bug.get('project_id')}")
+    print(safe(f"bug {bug['id']}  {bug.get('status')}  [{bug.get('source')}] {bug.get('project_id')}"))
     fields = [("error", f"{bug.get('error_type')}: {bug.get('error_message') or ''}".rstrip(": ")),
               ("location", _location(bug)), ("level", bug.get("level")), ("environment", bug.get("environment")),
               ("version", bug.get("version")), ("commit", bug.get("commit_hash")),
@@ -139,17 +141,20 @@ def print_bug(bug: dict[str, Any]) -> None:
               ("fingerprint", bug.get("fingerprint"))]
     for name, value in fields:
         if value not in (None, ""):
-            print(f"  {name + ':':<13}{value}")
+            lines = safe_lines(value) or [""]
+            print(f"  {name + ':':<13}{lines[0]}")
+            for line in lines[1:]:
+                print(f"  {'':<13}{line}")
     if bug.get("context"):
         print("  context:")
         for key, value in bug["context"].items():
             shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            print(f"    {key}: {_cut(shown, 200)}")
+            print(f"    {_cut(key, 60)}: {_cut(shown, 200)}")
     trace = bug.get("stack_trace")
     if trace:
         print("  stack trace:")
         text = trace if isinstance(trace, str) else json.dumps(trace, ensure_ascii=False, indent=2)
-        for line in text.rstrip().splitlines():
+        for line in safe_lines(text.rstrip()):
             print(f"    {line}")
     for line in evidence.describe(bug):
         print(line)
@@ -159,14 +164,14 @@ def print_bug(bug: dict[str, Any]) -> None:
         for row in history:
             note = row.get("note") or ""
             first, _, rest = note.partition("\n")
-            print(f"    {row.get('created_at')}  {row.get('from_status') or '-'} → {row.get('to_status')}  "
-                  f"by {row.get('actor')}" + (f": {first}" if first else ""))
-            for line in rest.splitlines():
+            print(safe(f"    {row.get('created_at')}  {row.get('from_status') or '-'} → {row.get('to_status')}  "
+                       f"by {row.get('actor')}" + (f": {first}" if first else "")))
+            for line in safe_lines(rest):
                 print(f"        {line}")
 
 
 def print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    print(safe_json(json.dumps(data, ensure_ascii=False, indent=2)))
 
 
 # ----------------------------------------------------------------------------- commands
@@ -198,10 +203,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"bug {bug['id']}: {last.get('from_status') or '?'} → {bug['status']}")
         return 0
     except ConfigError as exc:
-        print(f"{PROG}: configuration error: {exc}", file=sys.stderr)
+        print(f"{PROG}: configuration error: {safe(exc)}", file=sys.stderr)
         return 2
     except LogCenterError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {safe(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -217,9 +222,14 @@ def _run(args: argparse.Namespace, config) -> int:
     if not command:
         raise ConfigError("no repair command: set REPAIR_COMMAND (or pass --command) to the shell command "
                           "that fixes one bug (it gets the bug's JSON on stdin)")
+    # Refused before anything is claimed: a command that cannot run would mark every pending
+    # bug FIX_FAILED, one after the other.
+    problem = command_problem(command, command_env(dict(os.environ), config.repair_command_env))
+    if problem:
+        raise ConfigError(f"REPAIR_COMMAND cannot run: {problem}")
     options = RunOptions(command=command, project_id=args.project, once=args.once, max_bugs=args.max_bugs,
                          timeout=args.timeout or None, poll=args.poll, exit_when_idle=args.exit_when_idle,
-                         show_output=args.show_output)
+                         show_output=args.show_output, env_names=config.repair_command_env)
     stopper = Stopper().install()
     try:
         summary = Runner(TaskManager(config), options, stopper).run()

@@ -12,19 +12,17 @@ Added to the bug as two keys (both `show --json` and REPAIR_COMMAND get them):
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable
+
+from repair_agent.terminal import safe
 
 RECENT_OCCURRENCES = 5
 _FRAME_FIELDS = ("file", "line", "column", "function", "module", "pre_context", "context_line", "post_context")
 
 
-# Source lines and messages come from the reporting app: never let them drive the terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _safe(text: Any) -> str:
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+# Source lines and messages come from the reporting app: never let them drive the terminal
+# (one escaping rule for every command's output: repair_agent/terminal.py).
+_safe = safe
 
 
 def _first(frame: dict[str, Any], *keys: str) -> Any:

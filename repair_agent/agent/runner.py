@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,10 +36,52 @@ from typing import IO, Any, Callable
 from repair_agent.agent import evidence
 from repair_agent.agent.task_manager import (ApiError, BadResponse, Conflict, LogCenterError, NotFound,
                                              TaskManager, Unauthorized, Unreachable)
+from repair_agent.terminal import safe
 
 TAIL_BYTES = 3000          # how much of the command's output goes into the note (the end of it)
 FETCH_LIMIT = 10           # pending bugs looked at per round
 RECORD_ATTEMPTS = 3        # tries to record a result when Log Center has a hiccup
+
+
+# What REPAIR_COMMAND gets of the agent's environment: enough to find programs and write
+# text, nothing secret. LOG_CENTER_TOKEN above all stays out: the command reads bug text that
+# anyone with the ingest token wrote (a prompt-injection path when the fixer is an LLM).
+# More only by name (REPAIR_COMMAND_ENV).
+BASE_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM")
+# Words the shell runs itself: a command starting with one cannot be checked before it runs.
+_SHELL_WORDS = {"cd", "exec", "export", "set", "source", ".", "eval", "if", "for", "while", "until", "case",
+                "{", "(", "!", "[", "[[", "test", "true", "false", "command", "builtin", "time", "ulimit",
+                "umask", "trap", "unset", "read", "printf", "echo", "exit", "return", "shift", "wait"}
+
+
+def command_env(environ: dict[str, str], extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """The environment REPAIR_COMMAND runs with (before the LOG_CENTER_BUG_* variables)."""
+    return {k: v for k, v in environ.items()
+            if k in BASE_ENV or k.startswith("LC_") or k in extra}
+
+
+def command_problem(command: str, environ: dict[str, str]) -> str | None:
+    """Why REPAIR_COMMAND cannot run, found before a bug is claimed for it; None when it looks
+    runnable (or is shell code whose program cannot be known before it runs)."""
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        return f"it is not valid shell syntax ({exc})"
+    while words and "=" in words[0] and words[0].split("=", 1)[0].isidentifier():
+        words.pop(0)  # VAR=value prefixes
+    if not words or words[0] in _SHELL_WORDS or any(c in words[0] for c in "$`*?;&|<>(){}"):
+        return None
+    program = words[0]
+    if "/" in program:
+        if not os.path.exists(program):
+            return f"{program}: no such file (the path is relative to {os.getcwd()})" \
+                if not os.path.isabs(program) else f"{program}: no such file"
+        if os.path.isdir(program) or not os.access(program, os.X_OK):
+            return f"{program}: not executable (chmod +x {shlex.quote(program)}, or run it as `bash {program}`)"
+        return None
+    if shutil.which(program, path=environ.get("PATH", os.defpath)) is None:
+        return f"{program}: command not found on PATH"
+    return None
 
 
 @dataclass
@@ -51,6 +95,7 @@ class RunOptions:
     exit_when_idle: bool = False
     kill_grace: float = 5.0             # SIGTERM → SIGKILL delay when stopping the command
     show_output: bool = False
+    env_names: tuple[str, ...] = ()     # REPAIR_COMMAND_ENV: more variables the command gets
 
 
 @dataclass
@@ -236,6 +281,11 @@ def _describe_exit(returncode: int | None) -> str:
             return f"killed by {signal.Signals(-returncode).name}"
         except ValueError:
             return f"killed by signal {-returncode}"
+    # The shell's own answers when it could not run the program (POSIX): say so in words.
+    if returncode == 127:
+        return "exit status 127: command not found — the shell found no such program; check REPAIR_COMMAND"
+    if returncode == 126:
+        return "exit status 126: not executable — the program exists but cannot run (chmod +x, or its #! line)"
     return f"exit status {returncode}"
 
 
@@ -276,8 +326,9 @@ class Runner:
         self.tm = manager
         self.opts = options
         self.stopper = stopper
-        self.say = say or _quietly(lambda text: print(text, flush=True))
-        self.warn = warn or _quietly(lambda text: print(f"repair_agent: {text}", file=sys.stderr, flush=True))
+        # Progress lines quote bug fields (error type, project): never raw to the terminal.
+        self.say = say or _quietly(lambda text: print(safe(text), flush=True))
+        self.warn = warn or _quietly(lambda text: print(f"repair_agent: {safe(text)}", file=sys.stderr, flush=True))
         self.skipped: set[int] = set()
         self.claim_note = f"claimed by the repair agent on {socket.gethostname()} (pid {os.getpid()})"
 
@@ -347,7 +398,7 @@ class Runner:
         self.say(f"bug {bug_id}: claimed ({bug.get('project_id')}: {bug.get('error_type')}{where}); "
                  f"running the repair command")
         bug = self._with_evidence(bug)
-        env = dict(os.environ)
+        env = command_env(dict(os.environ), self.opts.env_names)
         env.update({"LOG_CENTER_BUG_ID": str(bug_id), "LOG_CENTER_PROJECT_ID": str(bug.get("project_id") or ""),
                     "LOG_CENTER_URL": self.tm.base_url})
         try:

@@ -301,3 +301,47 @@ def test_rate_limit_answers_the_way_sdks_understand(post, bugs, monkeypatch):
     assert limited.headers["X-Sentry-Rate-Limits"] == f"{retry}:error;default:project"
     post(envelope(item("session", {"sid": "x"})))  # no events: nothing to count
     assert sorted(b["line_number"] for b in all_bugs(bugs)) == [0, 1, 2]
+
+
+def test_hostile_bodies_on_the_production_server(db_url, shop, tmp_path):
+    """Through gunicorn: a declared 2 GB body is refused before it is sent, a chunked stream
+    that never stops is cut at the limit, and a chunked gzip envelope (as @sentry/node
+    streams it) is read to its end."""
+    import http.client
+    import socket
+    import threading
+
+    from tests.support.function_server import FunctionServer
+
+    server = FunctionServer("sentry", "sentry", db_url, log_path=tmp_path / "sentry.log").start()
+    try:
+        path = f"/api/{shop['sentry_id']}/envelope/?sentry_key={shop['public_key']}"
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000000\r\n\r\n".encode())
+            assert sock.recv(65536).split(b"\r\n", 1)[0].endswith(b"413 REQUEST ENTITY TOO LARGE")
+
+        # A chunked stream past the limit: the answer is read while still sending (the server
+        # answers 413 after 20 MiB and closes; the rest of the stream is never read).
+        answer: list[bytes] = []
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            reader = threading.Thread(target=lambda: answer.append(sock.recv(65536)))
+            reader.start()
+            sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+            chunk = b"10000\r\n" + b"x" * 65536 + b"\r\n"
+            try:
+                for _ in range(limits.SENTRY_MAX_ENVELOPE // 65536 + 256):
+                    sock.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            reader.join(30)
+        assert answer and answer[0].split(b"\r\n", 1)[0].endswith(b"413 REQUEST ENTITY TOO LARGE"), answer
+
+        body = gzip.compress(envelope(item("event", exception_event(), length=False)))
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        conn.request("POST", path, body=iter([body[:100], body[100:]]), encode_chunked=True,
+                     headers={"Content-Encoding": "gzip"})
+        answer = conn.getresponse()
+        assert answer.status == 200, answer.read()
+        conn.close()
+    finally:
+        server.stop()
