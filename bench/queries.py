@@ -1,9 +1,13 @@
 """Queries at scale: 1,000,000 bugs in PostgreSQL, p50/p95 of every read route.
 
 Loads 50 projects x 3 sources x 9 statuses of bugs with COPY, rebuilds the counters,
-then serves the bugs, tasks and stats functions under functions-framework's production
-server and times 200 requests of each kind over HTTP. Prints the EXPLAIN ANALYZE of the
-SQL behind each kind (captured from the real code paths) when --explain is given.
+then serves the bugs, tasks, stats and releases functions under functions-framework's
+production server and times 200 requests of each kind over HTTP. Prints the EXPLAIN ANALYZE
+of the SQL behind each kind (captured from the real code paths) when --explain is given.
+
+Releases: each bug's version is one of 200 per project (10,000 releases at 50 projects), the
+releases, their bug links and counters are built by the schema-9 backfill itself (timed),
+and every release gets a commit and deploys to staging and production.
 
     .venv/bin/python -m bench.queries [--bugs 1000000] [--requests 200] [--explain]
 """
@@ -51,7 +55,8 @@ COMMON_SEARCH = ["connection to", "payment-svc", "quota exceeded", "Back-off res
 SHORT_SEARCH = ["Err", "502", "quota", "v1234", "t17", "ock w", "Err2"]
 COLUMNS = ["project_id", "source", "level", "environment", "version", "error_type", "error_message", "file_path",
            "line_number", "context", "fingerprint", "status", "occurrence_count", "is_regression", "first_seen_at",
-           "last_seen_at", "last_ingest"]
+           "last_seen_at", "last_ingest", "first_version"]
+RELEASES_PER_PROJECT = 200
 
 
 def _csv(value) -> str:  # noqa: ANN001
@@ -79,9 +84,10 @@ def generate(n: int, now: datetime, seed: int = 7) -> io.BytesIO:
             path, line, ctx = None, None, '{"job_name":"build","step_name":"step %d"}' % (i % 50)
         else:
             path, line, ctx = None, None, '{"namespace":"prod","deployment_name":"svc-%d"}' % (i % 50)
-        row = [project, source, rng.choice(LEVELS), "production", "1.0.0", etype, msg, path, line, ctx,
+        version = f"1.{rng.randrange(RELEASES_PER_PROJECT)}.0"
+        row = [project, source, rng.choice(LEVELS), "production", version, etype, msg, path, line, ctx,
                hashlib.sha256(f"bench-{i}".encode()).hexdigest(), rng.choices(STATUSES, STATUS_WEIGHTS)[0],
-               rng.randint(1, 50), "false", first.isoformat(sep=" "), last.isoformat(sep=" "), "created"]
+               rng.randint(1, 50), "false", first.isoformat(sep=" "), last.isoformat(sep=" "), "created", version]
         out.write(",".join(_csv(v) for v in row) + "\n")
     return io.BytesIO(out.getvalue().encode())
 
@@ -113,18 +119,51 @@ def load(db_url: str, n: int) -> float:
                 for d in range(90) for p in PROJECTS for s in SOURCES for b in range(4)]
         c.execute(text("INSERT INTO errorlog_daily (day, project_id, source, bucket, count) "
                        "VALUES (:d, :p, :s, :b, :c)"), rows)
+    backfill = load_releases(engine)
     engine.dispose()
     conn.run("VACUUM ANALYZE")
     conn.close()
     done = time.perf_counter()
     print(f"loaded {n:,} bugs: generate {generated - started:.1f} s, COPY {copied - generated:.1f} s, "
-          f"counters + daily + VACUUM ANALYZE {done - copied:.1f} s, total {done - started:.1f} s")
+          f"release backfill {backfill:.1f} s, counters + daily + deploys + VACUUM ANALYZE "
+          f"{done - copied - backfill:.1f} s, total {done - started:.1f} s")
     return done - started
 
 
-def cases(rng: random.Random, max_id: int) -> dict[str, tuple[str, str]]:
+def load_releases(engine) -> float:  # noqa: ANN001
+    """Releases as an upgraded database gets them (the schema-9 backfill over the loaded bugs),
+    then a commit per release and a deploy to staging and one to production. Seconds the
+    backfill took."""
+    from shared.db.migrations import _backfill_releases
+
+    with engine.begin() as c:
+        for table in ("release_bug", "release_environment", "deploy", "release"):
+            c.execute(text(f"DELETE FROM {table}"))
+        t0 = time.perf_counter()
+        _backfill_releases(c)
+        took = time.perf_counter() - t0
+        c.execute(text("UPDATE release SET commit_sha = md5(id::text) || substr(md5((id + 1)::text), 1, 8), "
+                       "sha_key = substr(md5(id::text), 1, 7)"))
+        c.execute(text("""
+            INSERT INTO deploy (project_id, environment, release_id, version, commit_sha, url, actor,
+                                deployed_at, created_at)
+            SELECT r.project_id, e.env, r.id, r.version, r.commit_sha,
+                   'https://ci.example.com/runs/' || r.id, 'bench', r.first_seen_at + e.lag, r.first_seen_at + e.lag
+            FROM release r CROSS JOIN (VALUES ('staging', interval '1 minute'),
+                                              ('production', interval '1 hour')) AS e(env, lag)"""))
+        c.execute(text("UPDATE release SET deploys = 2"))
+        c.execute(text("""
+            INSERT INTO release_environment (release_id, environment, project_id, first_seen_at, last_seen_at,
+                                             deployment_errors, new_runtime_bugs, regressions, deploys)
+            SELECT d.release_id, d.environment, d.project_id, d.deployed_at, d.deployed_at, 0, 0, 0, 1 FROM deploy d
+            ON CONFLICT (release_id, environment) DO UPDATE SET deploys = release_environment.deploys + 1"""))
+    return took
+
+
+def cases(rng: random.Random, max_id: int, releases: list[tuple[str, str, str]]) -> dict[str, tuple[str, str]]:
     """name -> (function, path factory result) for one request."""
     p = rng.choice(PROJECTS)
+    rp, version, sha = rng.choice(releases)
     return {
         "list page 1": ("bugs", "/api/v1/bugs"),
         "list by project": ("bugs", f"/api/v1/bugs?project_id={p}"),
@@ -141,18 +180,24 @@ def cases(rng: random.Random, max_id: int) -> dict[str, tuple[str, str]]:
         "stats": ("stats", "/api/v1/dashboard/stats"),
         "stats filtered": ("stats", f"/api/v1/dashboard/stats?source=runtime&project_id={p}"),
         "tasks/pending": ("tasks", "/api/v1/tasks/pending?source=runtime&limit=10"),
+        "releases of project": ("releases", f"/api/v1/releases?project_id={rp}"),
+        "releases, production": ("releases", f"/api/v1/releases?project_id={rp}&environment=production"),
+        "releases, all, p.50": ("releases", "/api/v1/releases?page=50"),
+        "release detail": ("releases", f"/api/v1/releases/{rp}/{version}"),
+        "release by short sha": ("releases", f"/api/v1/releases/{rp}/{sha}"),
     }
 
 
 TARGETS = {"stats": 50, "stats filtered": 50}
 
 
-def measure(urls: dict[str, str], count: int, max_id: int) -> dict[str, tuple[float, float]]:
+def measure(urls: dict[str, str], count: int, max_id: int,
+            releases: list[tuple[str, str, str]]) -> dict[str, tuple[float, float]]:
     rng = random.Random(11)
     session = requests.Session()
     timings: dict[str, list[float]] = {}
     for i in range(count + 10):
-        for name, (fn, path) in cases(rng, max_id).items():
+        for name, (fn, path) in cases(rng, max_id, releases).items():
             t0 = time.perf_counter()
             r = session.get(urls[fn] + path, timeout=30)
             elapsed = (time.perf_counter() - t0) * 1000
@@ -167,16 +212,18 @@ def measure(urls: dict[str, str], count: int, max_id: int) -> dict[str, tuple[fl
     return out
 
 
-def explain(db_url: str, max_id: int) -> None:
+def explain(db_url: str, max_id: int, releases: list[tuple[str, str, str]]) -> None:
     """EXPLAIN ANALYZE of the statements the real code paths run for each kind."""
     from shared.bugs import queries as bugs
     from shared.bugs import stats, tasks
+    from shared.releases import queries as release_queries
     from shared.db.engine import dispose_engines, get_engine
     from shared.settings import reset_settings
 
     os.environ["DATABASE_URL"] = db_url
     reset_settings()
     engine = get_engine()
+    rp, version, sha = releases[0]
     captured: list[tuple[str, object]] = []
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -200,6 +247,11 @@ def explain(db_url: str, max_id: int) -> None:
         "stats": lambda: stats.compute_stats(None, None),
         "stats filtered": lambda: stats.compute_stats(["runtime"], ["project_07"]),
         "tasks/pending": lambda: tasks.pending(["runtime"], None, 10),
+        "releases of project": lambda: release_queries.list_releases("project_07", None, 1, 20),
+        "releases, production": lambda: release_queries.list_releases("project_07", "production", 1, 20),
+        "releases, all, p.50": lambda: release_queries.list_releases(None, None, 50, 20),
+        "release detail": lambda: release_queries.get_release(rp, version, None),
+        "release by short sha": lambda: release_queries.get_release(rp, sha, None),
     }
     raw = engine.raw_connection()
     for name, run in kinds.items():
@@ -242,19 +294,25 @@ def run(args: argparse.Namespace, db_url: str) -> None:
     engine = create_engine(db_url)
     with engine.connect() as conn:
         max_id = conn.execute(text("SELECT max(id) FROM errorlog")).scalar() or 1
+        releases = [(r.project_id, r.version, r.sha_key) for r in conn.execute(text(
+            "SELECT project_id, version, sha_key FROM release WHERE sha_key IS NOT NULL ORDER BY random() LIMIT 500"))]
     engine.dispose()
+    if not releases:
+        raise SystemExit("no releases in this database: load it with this version of bench.queries")
     env = {"DATABASE_URL": db_url}
     with function_server("bugs", ROOT / "functions/bugs/main.py", env=env) as bugs_url, \
             function_server("tasks", ROOT / "functions/tasks/main.py", env=env) as tasks_url, \
-            function_server("stats", ROOT / "functions/stats/main.py", env=env) as stats_url:
-        results = measure({"bugs": bugs_url, "tasks": tasks_url, "stats": stats_url}, args.requests, max_id)
+            function_server("stats", ROOT / "functions/stats/main.py", env=env) as stats_url, \
+            function_server("releases", ROOT / "functions/releases/main.py", env=env) as releases_url:
+        results = measure({"bugs": bugs_url, "tasks": tasks_url, "stats": stats_url, "releases": releases_url},
+                          args.requests, max_id, releases)
     print(f"\n{'query':<20} {'p50 ms':>8} {'p95 ms':>8} {'target':>8}")
     for name, (p50, p95) in results.items():
         target = TARGETS.get(name, 25)
         verdict = "ok" if p95 <= target else "MISSED"
         print(f"{name:<20} {p50:>8.2f} {p95:>8.2f} {'<= ' + str(target):>8}  {verdict}")
     if args.explain:
-        explain(db_url, max_id)
+        explain(db_url, max_id, releases)
 
 
 if __name__ == "__main__":

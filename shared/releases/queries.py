@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from shared.core import limits
@@ -86,7 +86,12 @@ def deploy_dict(deploy: Deploy, release: Release) -> dict[str, Any]:
             "created_at": iso(deploy.created_at)}
 
 
-def _bug_summary(bug: ErrorLog, environment: str) -> dict[str, Any]:
+_SUMMARY_COLUMNS = (ErrorLog.id, ErrorLog.project_id, ErrorLog.source, ErrorLog.level, ErrorLog.error_type,
+                    ErrorLog.error_message, ErrorLog.status, ErrorLog.occurrence_count, ErrorLog.is_regression,
+                    ErrorLog.first_seen_at, ErrorLog.last_seen_at)
+
+
+def _bug_summary(bug: Any, environment: str) -> dict[str, Any]:
     return {"id": bug.id, "project_id": bug.project_id, "source": bug.source, "level": bug.level,
             "environment": environment or None, "error_type": bug.error_type,
             "error_message": bug.error_message[:500] if bug.error_message else None, "status": bug.status,
@@ -142,6 +147,9 @@ def list_releases(project_id: str | None, environment: str | None, page: int, pa
 
 def find_release(session: Session, project_id: str, version: str) -> Release | None:
     """The release a version names: exactly, or as a sha of its commit (7+ chars)."""
+    exact = session.scalar(select(Release).where(Release.project_id == project_id, Release.version == version))
+    if exact is not None:
+        return exact
     release_id = track.resolve(session.connection(), project_id, version, None, datetime.min, create=False)
     return session.get(Release, release_id) if release_id is not None else None
 
@@ -171,17 +179,26 @@ def get_release(project_id: str, version: str, environment: str | None) -> dict[
                                  "last_seen_at": iso(e.last_seen_at), "deploy_count": int(e.deploys),
                                  "counts": _counts(release, e)} for e in envs]
         body["deploys"] = _deploys_of(session, {release.id: release}, environment, DETAIL_ITEMS)[release.id]
+        links = _links(session, release.id, environment)
+        # The columns a summary shows, not whole rows (stack traces and contexts stay put).
+        bugs = {b.id: b for b in session.execute(
+            select(*_SUMMARY_COLUMNS).where(ErrorLog.id.in_({link.bug_id for link in links})))} if links else {}
         for kind, name in _LISTS.items():
-            stmt = select(ReleaseBug).where(ReleaseBug.release_id == release.id, ReleaseBug.kind == kind)
-            if environment is not None and kind != "cicd_failure":
-                stmt = stmt.where(ReleaseBug.environment == environment)
-            links = session.scalars(stmt.order_by(ReleaseBug.id.desc()).limit(DETAIL_ITEMS)).all()
-            bugs = {b.id: b for b in session.scalars(
-                select(ErrorLog).where(ErrorLog.id.in_({link.bug_id for link in links})))} if links else {}
             # A bug retention removed since stays counted (history) but has nothing to show.
             body[name] = [_bug_summary(bugs[link.bug_id], link.environment) for link in links
-                          if link.bug_id in bugs]
+                          if link.kind == kind and link.bug_id in bugs]
     return body
+
+
+def _links(session: Session, release_id: int, environment: str | None) -> list[Any]:
+    """The newest DETAIL_ITEMS links of each kind, in one query (CI failures have no environment)."""
+    rank = func.row_number().over(partition_by=ReleaseBug.kind, order_by=ReleaseBug.id.desc()).label("rank")
+    stmt = select(ReleaseBug.id, ReleaseBug.kind, ReleaseBug.environment, ReleaseBug.bug_id, rank) \
+        .where(ReleaseBug.release_id == release_id)
+    if environment is not None:
+        stmt = stmt.where(or_(ReleaseBug.kind == "cicd_failure", ReleaseBug.environment == environment))
+    ranked = stmt.subquery()
+    return list(session.execute(select(ranked).where(ranked.c.rank <= DETAIL_ITEMS).order_by(ranked.c.id.desc())))
 
 
 def release_of_bug(session: Session, bug: ErrorLog) -> Release | None:
