@@ -23,6 +23,7 @@ import contextlib
 import functools
 import logging
 import operator
+import socket
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -195,6 +196,12 @@ def _connect(dialect: str, args: dict[str, Any], pool: object) -> Connection:
     # (a 503) within seconds instead of a hung request.
     raw = pg8000.native.Connection(timeout=settings.db_connect_timeout * 2, application_name="log-center",
                                    **args)
+    # pg8000 leaves Nagle's algorithm on. A batch statement larger than its 8 KiB write
+    # buffer goes out as two writes, and the second waited for the server's delayed ACK:
+    # 40 ms per batch of 16+ reports (measured), more than the statement itself.
+    sock = getattr(raw, "_usock", None)
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return Connection(raw, "postgresql", pool)
 
 
