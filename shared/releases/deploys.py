@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import text
 
+from shared.db import sql
 from shared.core import limits
 from shared.core.commits import as_sha
 from shared.core.text import clean_text
@@ -142,5 +143,5 @@ def record_deploy(payload: Any) -> tuple[int, bool]:
             return conn.execute(_SAME_EVENT, deploy).one().id, False
         deploy_id = inserted.id
         conn.execute(_COUNT, params)
-        conn.execute(track.ENV_COUNT["deploys"], {**params, "now": deployed_at})
+        sql.execute(conn, track.ENV_COUNT["deploys"], {**params, "now": deployed_at})
         return deploy_id, True
