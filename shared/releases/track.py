@@ -27,6 +27,8 @@ A report without version and commit belongs to no release. The release of a vers
    commit — one sha a prefix of the other, 7+ characters (shared/core/commits.py);
 3. else, for a named version (`1.4.2`) with a commit: a release known so far only by that
    commit's sha takes the name (a CI failure of the commit came before its first deploy);
+   else the newest release of that commit under another name is it (one commit is one
+   release: a Sentry SDK's release `shop@9f2c1e0` joins the deploy of `1.4.2` at 9f2c1e0);
 4. else a new release, named by the version, or by the commit when there is none.
 """
 
@@ -175,6 +177,10 @@ def resolve(conn: Connection, project_id: str, version: str | None, commit: str 
         adopted = _adopt(conn, project_id, version, commit)
         if adopted is not None:
             return adopted
+        row = _by_sha(conn, project_id, commit)
+        if row is not None:
+            _fill_commit(conn, row, commit)
+            return row.id
     return _insert(conn, project_id, version or sha, sha, now)
 
 

@@ -109,3 +109,36 @@ def test_one_commit_from_build_to_deploy_to_runtime(db_url, live_gateway):
     # A later scan of the same crash counts nothing anywhere.
     scan_broken_pod(gw)
     assert api(gw, "GET", f"/api/v1/releases/shop/{SHA_B}")["counts"]["deployment_errors"] == 1
+
+
+SDK_APP = """
+import os, sentry_sdk
+sentry_sdk.init(dsn=os.environ["SENTRY_DSN"], release=os.environ["RELEASE"], environment="production",
+                default_integrations=False)
+try:
+    {}["PAYMENT_URL"]
+except KeyError as exc:
+    sentry_sdk.capture_exception(exc)
+sentry_sdk.flush(10)
+"""
+
+
+def test_a_sentry_sdk_release_joins_the_deploy_of_its_commit(db_url, live_gateway, tmp_path):
+    """The real Python SDK with `release="shop@<short sha>"` (the commit the sentry function
+    reads from it): its bug lands in the release the deploy of 1.4.2 at that commit made."""
+    import subprocess
+    import sys
+
+    gw = live_gateway(database_url=db_url)
+    dsn = api(gw, "POST", "/api/v1/projects", 201, json={"project_id": "shop"})["dsn"]
+    api(gw, "POST", "/api/v1/deploys", 201, json={"project_id": "shop", "environment": "production",
+                                                  "version": "1.4.2", "commit_sha": SHA_B})
+    proc = subprocess.run([sys.executable, "-c", SDK_APP], capture_output=True, text=True, timeout=60,
+                          env={"SENTRY_DSN": dsn, "RELEASE": f"shop@{SHA_B[:7]}", "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    [release] = api(gw, "GET", "/api/v1/releases", params={"project_id": "shop"})["items"]
+    assert release["version"] == "1.4.2" and release["counts"]["new_runtime_bugs"] == 1
+    [bug] = api(gw, "GET", "/api/v1/releases/shop/1.4.2")["new_runtime_bugs"]
+    detail = api(gw, "GET", f"/api/v1/bugs/{bug['id']}")
+    assert detail["first_version"] == f"shop@{SHA_B[:7]}" and detail["commit_hash"] == SHA_B[:7]
+    assert detail["release"]["version"] == "1.4.2" and detail["suspect_deploy"]["commit_sha"] == SHA_B

@@ -189,6 +189,19 @@ def test_a_named_version_takes_over_the_release_its_commit_had(send, deploy, rel
     assert release["counts"]["cicd_failures"] == 1 and release["deploy_count"] == 1
 
 
+def test_one_commit_is_one_release_whatever_it_is_called(send, deploy, releases, bugs):
+    deploy(version="1.4.2", commit_sha=SHA_B)
+    # a Sentry SDK's release string, with the commit the sentry function finds in it
+    sdk = send(shop(version="shop@" + SHA_B[:7], commit_hash=SHA_B[:7], environment="production"))
+    [release] = get(releases, "/api/v1/releases", project_id="shop")["items"]
+    assert release["version"] == "1.4.2" and release["counts"]["new_runtime_bugs"] == 1
+    bug = bugs.get(f"/api/v1/bugs/{sdk['id']}").get_json()
+    assert bug["first_version"] == "shop@" + SHA_B[:7] and bug["release"]["version"] == "1.4.2"
+    # a named version of another commit is a release of its own
+    send(shop(type_="KeyError", version="1.5.0", commit_hash=SHA_A))
+    assert get(releases, "/api/v1/releases", project_id="shop")["total"] == 2
+
+
 def test_a_regression_counts_on_the_release_it_reappeared_in(send, bugs, releases):
     bug_id = send(shop(version="1.0", environment="production"))["id"]
     assert bugs.patch(f"/api/v1/bugs/{bug_id}/status", json={"status": "FIXED"}).status_code == 200
