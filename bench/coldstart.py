@@ -21,6 +21,11 @@ import requests
 from bench.common import ROOT, VENV_BIN, free_port, pg_database
 
 REPORT = {"project_id": "cold", "error": {"type": "ValueError", "file_path": "a.py", "line_number": 1}}
+SENTRY_KEY = "c01d" * 8
+# What a Sentry SDK sends for one exception, without compression (bytes: posted as they are).
+ENVELOPE = (b'{}\n{"type":"event"}\n'
+            b'{"platform":"python","level":"error","exception":{"values":[{"type":"ValueError","value":"cold",'
+            b'"stacktrace":{"frames":[{"filename":"app.py","lineno":3,"in_app":true}]}}]}}\n')
 # function -> (target, source, method, path, body)
 FUNCTIONS = {
     "hello-world": ("hello", "bench/hello/main.py", "GET", "/", None),
@@ -29,7 +34,10 @@ FUNCTIONS = {
     "tasks": ("tasks", "functions/tasks/main.py", "GET", "/api/v1/tasks/pending", None),
     "stats": ("stats", "functions/stats/main.py", "GET", "/api/v1/dashboard/stats", None),
     "pod-scanner": ("pod_scanner", "functions/pod_scanner/main.py", "GET", "/_/ready", None),
+    "sentry": ("sentry", "functions/sentry/main.py", "POST", f"/api/1/envelope/?sentry_key={SENTRY_KEY}", ENVELOPE),
 }
+# Issue 17: the ingest front doors load no SQLAlchemy; the others keep the first wave's target.
+TARGETS = {"report": 1.6, "sentry": 1.6}
 
 
 def cold_start(target: str, source: str, method: str, path: str, body, env: dict) -> float:  # noqa: ANN001
@@ -43,7 +51,8 @@ def cold_start(target: str, source: str, method: str, path: str, body, env: dict
             if proc.poll() is not None:
                 raise RuntimeError(f"{target} exited with {proc.returncode}")
             try:
-                r = requests.request(method, f"http://127.0.0.1:{port}{path}", json=body, timeout=5)
+                payload = {"data": body} if isinstance(body, bytes) else {"json": body}
+                r = requests.request(method, f"http://127.0.0.1:{port}{path}", timeout=5, **payload)
                 if r.status_code in (200, 201):
                     return time.perf_counter() - started
                 raise RuntimeError(f"{target}: {r.status_code} {r.text[:200]}")
@@ -67,6 +76,16 @@ def import_cost(module_source: str) -> float:
     return float(seconds), has_k8s == "True"
 
 
+def _register_sentry_project(db_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO project (id, project_id, public_key, created_at) "
+                          "VALUES (1, 'cold', :key, now())"), {"key": SENTRY_KEY})
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -76,6 +95,7 @@ def main() -> None:
                "LOG_CENTER_URL": "http://127.0.0.1:9"}
         # The first start of any function creates the schema; measure warm-schema starts.
         cold_start(*FUNCTIONS["report"][:4], REPORT, env)
+        _register_sentry_project(db_url)
         results: dict[str, list[float]] = {name: [] for name in FUNCTIONS}
         for _ in range(args.runs):  # interleaved, so drift in machine load hits all alike
             for name, (target, source, method, path, body) in FUNCTIONS.items():
@@ -85,7 +105,8 @@ def main() -> None:
     for name, values in results.items():
         imp, k8s = import_cost(FUNCTIONS[name][1])
         med = statistics.median(values)
-        verdict = "" if name == "hello-world" else ("ok" if med <= 1.3 * hello else "MISSED (target <= 1.3x)")
+        target = TARGETS.get(name, 1.3)
+        verdict = "" if name == "hello-world" else ("ok" if med <= target * hello else f"MISSED (target <= {target}x)")
         print(f"{name:<12} {med:>9.3f} {min(values):>7.3f} {med / hello:>8.2f} {imp:>9.3f} {str(k8s):>19}  {verdict}")
 
 

@@ -40,10 +40,10 @@ def pg_database(prefix: str = "logcenter_bench") -> Iterator[str]:
 
 @contextmanager
 def function_server(target: str, source: Path, env: dict[str, str] | None = None,
-                    threads: int = 8, health: str = "/_/health") -> Iterator[str]:
-    """functions-framework without --debug runs gunicorn (1 worker, THREADS threads)."""
+                    threads: int = 8, health: str = "/_/health", workers: int = 1) -> Iterator[str]:
+    """functions-framework without --debug runs gunicorn (WORKERS workers, THREADS threads)."""
     port = free_port()
-    full_env = {**os.environ, "THREADS": str(threads), "WORKERS": "1", **(env or {})}
+    full_env = {**os.environ, "THREADS": str(threads), "WORKERS": str(workers), **(env or {})}
     proc = subprocess.Popen([str(VENV_BIN / "functions-framework"), "--target", target, "--source", str(source),
                              "--host", "127.0.0.1", "--port", str(port)],
                             env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)

@@ -1,4 +1,6 @@
 -- POST reports: every other one repeats one of 200 earlier fingerprints, the rest are new.
+-- With LOGCENTER_BENCH_STORM=1 every report is the same crash (one fingerprint: a storm).
+local storm = os.getenv("LOGCENTER_BENCH_STORM") == "1"
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -15,7 +17,9 @@ end
 request = function()
   counter = counter + 1
   local line
-  if counter % 2 == 0 then
+  if storm then
+    line = 42
+  elseif counter % 2 == 0 then
     line = math.random(1, 200)
   else
     line = 1000000 * ((tid or 0) + 1) + counter

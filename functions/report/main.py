@@ -2,7 +2,7 @@
 
 import functions_framework
 
-from shared.db.engine import check_database
+from shared.db.driver import check_database
 from shared.http.router import Call, Router
 from shared.ingest.store import ingest
 from shared.ingest.validation import validate_report

@@ -1,6 +1,6 @@
 """retention: keep the database bounded (daily cron; DESIGN.md "Retention").
 
-`POST /` (the cron-connector or a PingSource, API token when one is set) runs once and
+`POST /` (the retention-trigger CronJob, k8s/triggers.yaml; API token when one is set) runs once and
 answers what it removed; `POST /api/v1/retention/run?dry_run=true` counts instead;
 `GET /api/v1/retention` shows the settings in force and the last runs (the dashboard).
 """

@@ -5,7 +5,7 @@ The DSN key is the credential (no ingest token); any origin may post (browser SD
 
 import functions_framework
 
-from shared.db.engine import check_database
+from shared.db.driver import check_database
 from shared.http.cors import allow_any_origin
 from shared.http.router import Call, Router
 from shared.sentry.receive import is_ingest_path, receive_envelope, receive_store

@@ -16,16 +16,18 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING
 
 from shared.core.vocabulary import LEVELS
+from shared.db import sql
+
+if TYPE_CHECKING:  # SQLAlchemy or a driver connection (shared/db/sql.py); never imported on ingest
+    from sqlalchemy.engine import Connection
 
 RULE_CACHE_SECONDS = 5.0
 LEVEL_RANK = {level: i for i, level in enumerate(LEVELS)}
 
-_LOAD = text("SELECT id, project_id, sources, min_level, on_new_bug, on_regression, spike_count, spike_minutes, "
+_LOAD = ("SELECT id, project_id, sources, min_level, on_new_bug, on_regression, spike_count, spike_minutes, "
              "throttle_minutes FROM alert_rule WHERE enabled = :yes ORDER BY id")
 
 
@@ -65,13 +67,13 @@ def _load(conn: Connection) -> RuleSet:
                    regression=bool(r.on_regression), spike_count=r.spike_count,
                    spike_seconds=r.spike_minutes * 60 if r.spike_count and r.spike_minutes else None,
                    throttle_seconds=r.throttle_minutes * 60)
-        for r in conn.execute(_LOAD, {"yes": True}))
+        for r in sql.execute(conn, _LOAD, {"yes": True}))
     return RuleSet(rules, time.monotonic(), any(r.spike_count for r in rules))
 
 
 def rules_for(conn: Connection) -> RuleSet:
     """The enabled rules of the database `conn` belongs to (loaded through `conn` when stale)."""
-    key = conn.engine.pool
+    key = sql.pool_key(conn)
     current = _cache.get(key)
     if current is not None and time.monotonic() - current.loaded_at < RULE_CACHE_SECONDS:
         return current

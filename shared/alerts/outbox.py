@@ -22,25 +22,27 @@ reaches `count`, the throttle lets one message through per rule, bug and throttl
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING
 
 from shared.alerts.cache import rules_for
+from shared.db import sql
 
-_INSERT = text("INSERT INTO alert_delivery (rule_id, bug_id, kind, detail, status, tries, created_at, due_at) "
+if TYPE_CHECKING:  # SQLAlchemy or a driver connection (shared/db/sql.py); never imported on ingest
+    from sqlalchemy.engine import Connection
+
+_INSERT = ("INSERT INTO alert_delivery (rule_id, bug_id, kind, detail, status, tries, created_at, due_at) "
                "VALUES (:rule_id, :bug_id, :kind, :detail, 'pending', 0, :now, :now)")
 
 # One row back when this (rule, bug, trigger) may send now: none had, or the last was
 # longer ago than the rule's throttle. Atomic: of concurrent reports exactly one gets it.
-_THROTTLE = text("""
+_THROTTLE = ("""
 INSERT INTO alert_throttle (rule_id, bug_id, kind, last_at) VALUES (:rule_id, :bug_id, :kind, :now)
 ON CONFLICT (rule_id, bug_id, kind) DO UPDATE SET last_at = excluded.last_at
 WHERE alert_throttle.last_at <= :cutoff
 RETURNING last_at""")
 
 # Every right-hand side reads the row as it was (both databases).
-_SPIKE = text("""
+_SPIKE = ("""
 INSERT INTO alert_spike (bug_id, seconds, win, count, previous) VALUES (:bug_id, :seconds, :win, 1, 0)
 ON CONFLICT (bug_id, seconds) DO UPDATE SET
     previous = CASE WHEN alert_spike.win = :win THEN alert_spike.previous
@@ -52,9 +54,9 @@ RETURNING count, previous""")
 _EPOCH = datetime(1970, 1, 1)
 
 
-def _throttled(conn: Connection, rule, bug_id: int, kind: str, now: datetime) -> bool:  # noqa: ANN001
+def _throttled(conn: Connection, rule, bug_id: int, kind: str, now: datetime) -> bool:
     cutoff = now - timedelta(seconds=rule.throttle_seconds)
-    row = conn.execute(_THROTTLE, {"rule_id": rule.id, "bug_id": bug_id, "kind": kind, "now": now,
+    row = sql.execute(conn, _THROTTLE, {"rule_id": rule.id, "bug_id": bug_id, "kind": kind, "now": now,
                                    "cutoff": cutoff}).first()
     return row is None
 
@@ -99,7 +101,7 @@ def after_ingest(conn: Connection, *, bug_id: int, action: str, project_id: str,
             continue
         if kind != "new_bug" and _throttled(conn, rule, bug_id, kind, now):
             continue  # a new bug is new once: only repeats need the throttle
-        conn.execute(_INSERT, {"rule_id": rule.id, "bug_id": bug_id, "kind": kind, "detail": detail, "now": now})
+        sql.execute(conn, _INSERT, {"rule_id": rule.id, "bug_id": bug_id, "kind": kind, "detail": detail, "now": now})
         written += 1
     # A report that opened a spike window for one rule also counts for the others' windows.
     for rule in wanted:
@@ -111,5 +113,5 @@ def after_ingest(conn: Connection, *, bug_id: int, action: str, project_id: str,
 def _count_spike(conn: Connection, bug_id: int, seconds: int, now: datetime) -> float:
     since_epoch = (now - _EPOCH).total_seconds()
     win = int(since_epoch // seconds)
-    row = conn.execute(_SPIKE, {"bug_id": bug_id, "seconds": seconds, "win": win}).one()
+    row = sql.execute(conn, _SPIKE, {"bug_id": bug_id, "seconds": seconds, "win": win}).one()
     return spike_estimate(row.count, row.previous, seconds, since_epoch - win * seconds)

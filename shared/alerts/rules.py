@@ -81,6 +81,8 @@ def _bool(value: Any, field: str) -> bool:
 
 
 def _int(value: Any, field: str, minimum: int, maximum: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 5.0 is the integer 5
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise _invalid(field, f"must be an integer between {minimum} and {maximum}")
     return value

@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from shared.alerts import deliver, poke
 
 log = logging.getLogger("logcenter.alerts")
@@ -37,6 +40,8 @@ class NotifyWorker:
         while not self._stop.is_set():
             try:
                 deliver.run(base_url=self.base_url)
+            except (DBAPIError, PoolTimeout) as exc:  # the database is down: say so once a sweep, briefly
+                log.warning("notify pass skipped: database unavailable (%s)", type(exc).__name__)
             except Exception:  # noqa: BLE001 - the next sweep tries again
                 log.exception("notify pass failed")
             self._wake.wait(self.sweep_seconds)

@@ -9,9 +9,12 @@ the upgrade of a pre-extension database) and is what the tests compare against.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from shared.db import sql
+
+if TYPE_CHECKING:  # SQLAlchemy is imported lazily: the ingest path runs on shared/db/driver.py
+    from sqlalchemy.engine import Connection
 
 # Counter rows per key. More buckets spread concurrent writes of one project over more
 # rows; fewer keep the stats scans short.
@@ -31,35 +34,38 @@ BUCKET_SQL = ("CASE substr(fingerprint, 8, 1) "
               + " ".join(f"WHEN '{c}' THEN {i % COUNTER_BUCKETS}" for i, c in enumerate(_HEX)) + " ELSE 0 END")
 
 
-# Add deltas to one counter row; last_seen_at only moves forward.
-ADD = """
-INSERT INTO errorlog_counts (project_id, source, status, level, bucket, bugs, occurrences, last_seen_at)
-VALUES (:project_id, :source, :status, :level, :bucket, :d_bugs, :d_occurrences, :last_seen_at)
-ON CONFLICT (project_id, source, status, level, bucket) DO UPDATE SET
+# Add deltas to counter rows; last_seen_at only moves forward. The head and tail around a
+# VALUES list or a SELECT (shared/ingest/batch.py adds a whole batch's deltas at once).
+UPSERT_HEAD = ("INSERT INTO errorlog_counts (project_id, source, status, level, bucket, bugs, occurrences, "
+               "last_seen_at)")
+UPSERT_TAIL = """ON CONFLICT (project_id, source, status, level, bucket) DO UPDATE SET
     bugs = errorlog_counts.bugs + excluded.bugs,
     occurrences = errorlog_counts.occurrences + excluded.occurrences,
     last_seen_at = CASE WHEN errorlog_counts.last_seen_at IS NULL
                           OR excluded.last_seen_at > errorlog_counts.last_seen_at
                         THEN excluded.last_seen_at ELSE errorlog_counts.last_seen_at END"""
-_ADD = text(ADD)
+ADD = (UPSERT_HEAD + "\nVALUES (:project_id, :source, :status, :level, :bucket, :d_bugs, :d_occurrences, "
+       ":last_seen_at)\n" + UPSERT_TAIL)
 
 
 def add(conn: Connection, *, project_id: str, source: str, status: str, level: str, bucket: int,
         d_bugs: int, d_occurrences: int, last_seen_at: datetime | None) -> None:
-    conn.execute(_ADD, dict(project_id=project_id, source=source, status=status, level=level, bucket=bucket,
-                            d_bugs=d_bugs, d_occurrences=d_occurrences, last_seen_at=last_seen_at))
+    sql.execute(conn, ADD, dict(project_id=project_id, source=source, status=status, level=level, bucket=bucket,
+                         d_bugs=d_bugs, d_occurrences=d_occurrences, last_seen_at=last_seen_at))
 
 
 def after_ingest(conn: Connection, *, action: str, project_id: str, source: str, level: str, status: str,
-                 reopened_from: str | None, occurrence_count: int, bucket: int, now: datetime) -> None:
-    """The counter changes of one report (SQLite path; PostgreSQL does the same in SQL)."""
-    d_bugs, d_occ = {"created": (1, 1), "counted": (0, 1), "rescan": (0, 0),
+                 reopened_from: str | None, occurrence_count: int, bucket: int, now: datetime,
+                 n: int = 1) -> None:
+    """The counter changes of `n` reports of one bug (SQLite path; PostgreSQL does the same
+    in SQL). `occurrence_count` is the bug's count after them."""
+    d_bugs, d_occ = {"created": (1, n), "counted": (0, n), "rescan": (0, 0),
                      "reopened": (1, occurrence_count)}[action]
     add(conn, project_id=project_id, source=source, status=status, level=level, bucket=bucket,
         d_bugs=d_bugs, d_occurrences=d_occ, last_seen_at=now)
     if action == "reopened":
         add(conn, project_id=project_id, source=source, status=reopened_from, level=level, bucket=bucket,
-            d_bugs=-1, d_occurrences=-(occurrence_count - 1), last_seen_at=None)
+            d_bugs=-1, d_occurrences=-(occurrence_count - n), last_seen_at=None)
 
 
 def move(conn: Connection, *, project_id: str, source: str, level: str, fingerprint: str,
@@ -73,6 +79,8 @@ def move(conn: Connection, *, project_id: str, source: str, level: str, fingerpr
 
 def recount(conn: Connection) -> None:
     """Rebuild every counter row from `errorlog`."""
+    from sqlalchemy import text
+
     conn.execute(text("DELETE FROM errorlog_counts"))
     conn.execute(text(f"""
         INSERT INTO errorlog_counts (project_id, source, status, level, bucket, bugs, occurrences, last_seen_at)

@@ -12,8 +12,9 @@ import contextlib
 import functools
 import logging
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
@@ -33,7 +34,7 @@ _WRITE = "logcenter_write"
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+    def _on_connect(dbapi_conn, _record):
         # Let SQLAlchemy's "begin" event below control transactions instead of pysqlite.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -65,7 +66,7 @@ def _memoize_pg8000_paramstyle() -> None:
     def rewrite(query: str) -> str:
         return original("format", query, ())[0]
 
-    def convert_paramstyle(style, query, args):  # noqa: ANN001, ANN202
+    def convert_paramstyle(style, query, args):
         if style == "format":
             return rewrite(query), args
         return original(style, query, args)
@@ -119,7 +120,11 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 def dispose_engines() -> None:
-    """Close every pool (tests switch databases; a forked worker must not share sockets)."""
+    """Close every pool, the ingest path's too (tests switch databases; a forked worker
+    must not share sockets)."""
+    from shared.db import driver
+
+    driver.close_all()
     with _engines_lock:
         for engine in _engines.values():
             engine.dispose()
@@ -138,13 +143,12 @@ def write_options() -> dict[str, bool]:
 
 
 @contextlib.contextmanager
-def session_scope(write: bool = False) -> Iterator["Session"]:
+def session_scope(write: bool = False) -> Iterator[Session]:
     """A transaction: committed on success, rolled back on any exception."""
     from sqlalchemy.orm import Session  # the report function never needs the ORM
 
     engine = get_engine()
     if write:
         engine = engine.execution_options(**write_options())
-    with Session(engine, expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session

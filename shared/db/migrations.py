@@ -17,7 +17,7 @@ from shared.core.commits import as_sha, sha_key
 from shared.core.fingerprint import fingerprint
 from shared.db.counters import recount
 from shared.db.models import Base, ErrorLog, SchemaMeta
-from shared.db.schema import SCHEMA_VERSION, stored_version, schema_is_current
+from shared.db.schema import SCHEMA_VERSION, schema_is_current, stored_version
 from shared.timeutil import utcnow
 
 log = logging.getLogger("logcenter.db")
@@ -32,7 +32,7 @@ _TIME_SOURCES = {
 }
 
 
-def _time_source(target: str, old_columns) -> str | None:  # noqa: ANN001
+def _time_source(target: str, old_columns) -> str | None:
     return next((c for c in _TIME_SOURCES.get(target, ()) if c in old_columns), None)
 
 
@@ -70,7 +70,7 @@ def init_db(engine: Engine) -> None:
         conn.execute(insert(SchemaMeta).values(name="schema_version", value=SCHEMA_VERSION))
 
 
-def _add_missing_columns(conn: Connection, table, present: set[str]) -> list[str]:  # noqa: ANN001
+def _add_missing_columns(conn: Connection, table, present: set[str]) -> list[str]:
     """ALTER TABLE … ADD COLUMN for every model column the table lacks (nullable, or with its
     server default): a column added in a later schema version reaches older databases."""
     added = []

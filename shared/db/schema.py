@@ -6,9 +6,11 @@ back: engine -> schema, engine -> migrations (lazily) -> schema.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily: the ingest hot path (shared/db/driver.py) reads only SCHEMA_VERSION
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import Connection
 
 # Bump when a table, column, index or stored encoding changes: init_db() then runs its
 # checks once more, and the steps that depend on the version it upgrades from.
@@ -22,6 +24,9 @@ SCHEMA_VERSION = "9"
 
 
 def _schema_version(conn: Connection) -> str | None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
     try:
         with conn.begin_nested():
             return conn.execute(text("SELECT value FROM logcenter_meta WHERE name = 'schema_version'")).scalar()

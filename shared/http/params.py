@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.http.errors import NotFound, ValidationFailed, field_error
 
 
-def choice_list(value: str | None, name: str, allowed: list[str], normalize=str) -> list[str] | None:  # noqa: ANN001
+def choice_list(value: str | None, name: str, allowed: list[str], normalize=str) -> list[str] | None:
     """A comma list of enum values (`status=NEW,PENDING_FIX`); None when absent."""
     if value is None:
         return None

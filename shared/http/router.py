@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import flask
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shared.core.text import printable
 from shared.http import errors
 from shared.http.auth import authenticate
 from shared.http.body import read_json
 from shared.http.cors import with_cors
+from shared.http.outage import is_database_error, is_unavailable
 from shared.http.responses import error_response, json_response
 from shared.settings import Settings, get_settings
 
@@ -90,19 +90,12 @@ class Router:
             response = self._dispatch(request, settings)
         except errors.ApiError as exc:
             response = error_response(exc)
-        except (OperationalError, PoolTimeout) as exc:
-            response = _unavailable(exc, settings)
-        except DBAPIError as exc:
-            if exc.connection_invalidated or _is_connection_error(exc):
+        except Exception as exc:
+            if is_unavailable(exc):
                 response = _unavailable(exc, settings)
             else:
-                log.exception("database error in %s %s", request.method, printable(request.path))
-                response = error_response(_internal())
-        except Exception as exc:  # noqa: BLE001 - the contract is a JSON body, never an HTML 500
-            if _is_raw_connection_failure(exc):
-                response = _unavailable(exc, settings)
-            else:
-                log.exception("unhandled error in %s %s", request.method, printable(request.path))
+                kind = "database error" if is_database_error(exc) else "unhandled error"
+                log.exception("%s in %s %s", kind, request.method, printable(request.path))
                 response = error_response(_internal())
         _skip_unbounded_drain(request, settings)
         return with_cors(response, request, settings)
@@ -173,24 +166,6 @@ def _internal() -> errors.ApiError:
     exc = errors.ApiError("internal error; the server log has details")
     exc.status, exc.code = 500, "internal_error"
     return exc
-
-
-def _is_connection_error(exc: DBAPIError) -> bool:
-    text = str(exc.orig).lower() if exc.orig is not None else ""
-    return any(s in text for s in ("connection", "network", "timed out", "timeout", "broken pipe",
-                                   "terminating", "shutting down", "starting up", "database is locked"))
-
-
-def _is_raw_connection_failure(exc: Exception) -> bool:
-    """A driver's own exception that SQLAlchemy did not wrap. When a pooled connection fails
-    its pre-ping (the database restarted) the pool reconnects at once, and an error of that
-    reconnect escapes as the driver raised it: pg8000's InterfaceError("network error") or a
-    bare ConnectionResetError from its socket. Matched by name: importing pg8000 here would
-    slow every function's cold start."""
-    if isinstance(exc, ConnectionError):
-        return True
-    kind = type(exc)
-    return kind.__module__.startswith(("pg8000", "sqlite3")) and kind.__name__ in ("InterfaceError", "OperationalError")
 
 
 def _unavailable(exc: Exception, settings: Settings | None) -> flask.Response:

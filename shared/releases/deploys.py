@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import text
 
+from shared.db import sql
 from shared.core import limits
 from shared.core.commits import as_sha
 from shared.core.text import clean_text
@@ -30,6 +31,9 @@ MAX_URL = 1024
 MAX_ACTOR = 128
 _PROJECT_ID = re.compile(limits.PROJECT_ID_PATTERN)
 _EVENT_ID = re.compile(r"[0-9a-f]{32}")
+# ASCII blanks only, the same as openapi.yaml's `\s` (str.strip() would also take U+0085 and
+# U+001C..U+001F, which JSON Schema does not call whitespace).
+_BLANK = " \t\r\n\f\v"
 
 _SAME_EVENT = text("SELECT id FROM deploy WHERE project_id = :project_id AND event_id = :event_id")
 _SAME = text("SELECT id FROM deploy WHERE project_id = :project_id AND environment = :environment "
@@ -54,7 +58,7 @@ def _text(payload: dict, name: str, limit: int, errors: list, required: bool = F
     if not isinstance(value, str):
         errors.append(field_error(name, "must be a string"))
         return None
-    value = clean_text(value).strip()
+    value = clean_text(value).strip(_BLANK)
     if not value:
         if required:
             errors.append(field_error(name, "must not be empty"))
@@ -97,8 +101,12 @@ def validate_deploy(payload: Any) -> dict[str, Any]:
         errors.append(field_error("version", "a version or a commit_sha is required"))
     out["url"] = _text(payload, "url", MAX_URL, errors)
     if out["url"] is not None:
-        parts = urlsplit(out["url"])
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        try:
+            parts = urlsplit(out["url"])
+            valid = parts.scheme in ("http", "https") and bool(parts.netloc)
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            valid = False
+        if not valid:
             errors.append(field_error("url", "must be an http(s) URL"))
     out["actor"] = _text(payload, "actor", MAX_ACTOR, errors)
     out["started_at"] = _time(payload, "started_at", errors)
@@ -107,8 +115,6 @@ def validate_deploy(payload: Any) -> dict[str, Any]:
     out["event_id"] = event_id.strip().replace("-", "").lower() if isinstance(event_id, str) else None
     if event_id is not None and not (out["event_id"] and _EVENT_ID.fullmatch(out["event_id"])):
         errors.append(field_error("event_id", "must be 32 hexadecimal digits (a UUID)"))
-    if out["started_at"] and out["finished_at"] and out["finished_at"] < out["started_at"]:
-        errors.append(field_error("finished_at", "must not be before started_at"))
     if errors:
         raise ValidationFailed("the deploy is invalid", errors)
     return out
@@ -137,5 +143,5 @@ def record_deploy(payload: Any) -> tuple[int, bool]:
             return conn.execute(_SAME_EVENT, deploy).one().id, False
         deploy_id = inserted.id
         conn.execute(_COUNT, params)
-        conn.execute(track.ENV_COUNT["deploys"], {**params, "now": deployed_at})
+        sql.execute(conn, track.ENV_COUNT["deploys"], {**params, "now": deployed_at})
         return deploy_id, True

@@ -49,10 +49,13 @@ def valid_path(project_id: str, version: str) -> bool:
 
 
 def check_environment(value: str | None) -> str | None:
-    if value is not None and (len(value) > limits.MAX_SHORT_FIELD or "\x00" in value):
+    if value is None:
+        return None
+    if len(value) > limits.MAX_SHORT_FIELD:
         raise ValidationFailed("invalid environment", [field_error(
             "environment", f"must be at most {limits.MAX_SHORT_FIELD} characters")])
-    return value
+    # Stored names never hold NUL (ingest drops it): dropped here too, as the bug list does.
+    return value.replace("\x00", "") or None
 
 
 def _counts(release: Release, env: ReleaseEnvironment | None) -> dict[str, int]:

@@ -33,13 +33,13 @@ A report without version and commit belongs to no release. The release of a vers
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from typing import TYPE_CHECKING, Any
 
 from shared.core.commits import as_sha, longer, same_commit, sha_key
+from shared.db import sql
+
+if TYPE_CHECKING:  # SQLAlchemy or a driver connection (shared/db/sql.py); never imported on ingest
+    from sqlalchemy.engine import Connection
 
 KINDS = ("cicd_failure", "deployment_error", "new_runtime_bug", "regression")
 COUNTERS = {"cicd_failure": "cicd_failures", "deployment_error": "deployment_errors",
@@ -48,21 +48,21 @@ ENV_COUNTERS = ("deployment_errors", "new_runtime_bugs", "regressions", "deploys
 # A release's sha lookup reads at most this many candidates (releases of one commit).
 _SHA_CANDIDATES = 20
 
-_FIND_VERSION = text("SELECT id, version, commit_sha FROM release "
+_FIND_VERSION = ("SELECT id, version, commit_sha FROM release "
                      "WHERE project_id = :project_id AND version = :version")
-_FIND_SHA = text("SELECT id, version, commit_sha FROM release WHERE project_id = :project_id "
+_FIND_SHA = ("SELECT id, version, commit_sha FROM release WHERE project_id = :project_id "
                  f"AND sha_key = :sha_key ORDER BY first_seen_at DESC, id DESC LIMIT {_SHA_CANDIDATES}")
-_INSERT = text("INSERT INTO release (project_id, version, commit_sha, sha_key, first_seen_at, last_seen_at, "
+_INSERT = ("INSERT INTO release (project_id, version, commit_sha, sha_key, first_seen_at, last_seen_at, "
                "cicd_failures, deployment_errors, new_runtime_bugs, regressions, deploys) "
                "VALUES (:project_id, :version, :commit_sha, :sha_key, :now, :now, 0, 0, 0, 0, 0) "
                "ON CONFLICT (project_id, version) DO NOTHING RETURNING id")
-_SET_COMMIT = text("UPDATE release SET commit_sha = :commit_sha, sha_key = :sha_key WHERE id = :id")
-_RENAME = text("UPDATE release SET version = :version, commit_sha = :commit_sha, sha_key = :sha_key "
+_SET_COMMIT = ("UPDATE release SET commit_sha = :commit_sha, sha_key = :sha_key WHERE id = :id")
+_RENAME = ("UPDATE release SET version = :version, commit_sha = :commit_sha, sha_key = :sha_key "
                "WHERE id = :id")
-_LINK = text("INSERT INTO release_bug (release_id, kind, environment, bug_id, created_at) "
+_LINK = ("INSERT INTO release_bug (release_id, kind, environment, bug_id, created_at) "
              "VALUES (:release_id, :kind, :environment, :bug_id, :now) "
              "ON CONFLICT (release_id, kind, environment, bug_id) DO NOTHING RETURNING id")
-_COUNT = {kind: text(f"UPDATE release SET {col} = {col} + 1, last_seen_at = :now WHERE id = :release_id")
+_COUNT = {kind: (f"UPDATE release SET {col} = {col} + 1, last_seen_at = :now WHERE id = :release_id")
           for kind, col in COUNTERS.items()}
 
 
@@ -79,7 +79,7 @@ def _env_upsert(column: str) -> str:
             f"THEN excluded.last_seen_at ELSE release_environment.last_seen_at END")
 
 
-ENV_COUNT = {col: text(_env_upsert(col)) for col in ENV_COUNTERS}
+ENV_COUNT = {col: (_env_upsert(col)) for col in ENV_COUNTERS}
 
 
 def kind_of(source: str, action: str) -> str | None:
@@ -115,16 +115,16 @@ def after_ingest(conn: Connection, report: Any, row: Any, now: datetime) -> None
     environment = "" if kind == "cicd_failure" else (report.environment or "")
     params = {"release_id": release_id, "kind": kind, "environment": environment, "bug_id": row.id,
               "project_id": report.project_id, "now": now}
-    if conn.execute(_LINK, params).first() is None:
+    if sql.execute(conn, _LINK, params).first() is None:
         return  # this bug already counts here
-    conn.execute(_COUNT[kind], params)
+    sql.execute(conn, _COUNT[kind], params)
     if kind != "cicd_failure":
-        conn.execute(ENV_COUNT[COUNTERS[kind]], params)
+        sql.execute(conn, ENV_COUNT[COUNTERS[kind]], params)
 
 
 def _by_sha(conn: Connection, project_id: str, sha: str, commit_only: bool = False) -> Any:
     """The newest release naming this commit (by its commit, or its version when that is a sha)."""
-    for row in conn.execute(_FIND_SHA, {"project_id": project_id, "sha_key": sha_key(sha)}):
+    for row in sql.execute(conn, _FIND_SHA, {"project_id": project_id, "sha_key": sha_key(sha)}):
         version_sha = as_sha(row.version)
         if commit_only and version_sha is None:
             continue
@@ -140,7 +140,7 @@ def _fill_commit(conn: Connection, row: Any, commit: str | None) -> None:
         return
     best = longer(known, commit)
     if best != known:
-        conn.execute(_SET_COMMIT, {"id": row.id, "commit_sha": best, "sha_key": sha_key(best)})
+        sql.execute(conn, _SET_COMMIT, {"id": row.id, "commit_sha": best, "sha_key": sha_key(best)})
 
 
 def resolve(conn: Connection, project_id: str, version: str | None, commit: str | None,
@@ -152,7 +152,7 @@ def resolve(conn: Connection, project_id: str, version: str | None, commit: str 
     if version is None and commit is None:
         return None
     if version is not None:
-        row = conn.execute(_FIND_VERSION, {"project_id": project_id, "version": version}).first()
+        row = sql.execute(conn, _FIND_VERSION, {"project_id": project_id, "version": version}).first()
         if row is not None:
             if create:
                 _fill_commit(conn, row, commit)
@@ -186,9 +186,11 @@ def _adopt(conn: Connection, project_id: str, version: str, commit: str) -> int 
     best = longer(as_sha(row.commit_sha), commit)
     try:
         # A concurrent report may create `version` first: then that release is the one.
-        with conn.begin_nested():
-            conn.execute(_RENAME, {"id": row.id, "version": version, "commit_sha": best, "sha_key": sha_key(best)})
-    except IntegrityError:
+        with sql.savepoint(conn):
+            sql.execute(conn, _RENAME, {"id": row.id, "version": version, "commit_sha": best, "sha_key": sha_key(best)})
+    except Exception as exc:
+        if not sql.is_unique_violation(exc):
+            raise
         return None
     return row.id
 
@@ -196,8 +198,8 @@ def _adopt(conn: Connection, project_id: str, version: str, commit: str) -> int 
 def _insert(conn: Connection, project_id: str, version: str, sha: str | None, now: datetime) -> int:
     params = {"project_id": project_id, "version": version, "commit_sha": sha,
               "sha_key": sha_key(sha) if sha else None, "now": now}
-    inserted = conn.execute(_INSERT, params).first()
+    inserted = sql.execute(conn, _INSERT, params).first()
     if inserted is not None:
         return inserted.id
     # Created by a concurrent report that committed first.
-    return conn.execute(_FIND_VERSION, params).one().id
+    return sql.execute(conn, _FIND_VERSION, params).one().id

@@ -11,13 +11,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import flask
-from sqlalchemy import text
 
-from shared.db.engine import get_engine
+from shared.db import driver
 from shared.http import errors
 
 _PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*([^,\s]*)\s*,?")
-_PROJECT = text("SELECT project_id, public_key FROM project WHERE id = :id")
+_PROJECT = "SELECT project_id, public_key FROM project WHERE id = :id"
 # Compared against when the project does not exist, so an unknown id costs the same time.
 _NO_KEY = "0" * 32
 
@@ -59,8 +58,8 @@ def check_key(sentry_id: int, key: str | None) -> str:
         exc = errors.Unauthorized("no DSN key: send sentry_key in the query string or an X-Sentry-Auth header")
         exc.headers = {"WWW-Authenticate": "Sentry"}
         raise exc
-    with get_engine().connect() as conn:
-        row = conn.execute(_PROJECT, {"id": sentry_id}).first()
+    # One read per envelope, no cache: a rotated key is refused at once by every instance.
+    row = driver.query(_PROJECT, {"id": sentry_id}).first()
     expected = row.public_key if row is not None else _NO_KEY
     matches = hmac.compare_digest(key.encode("utf-8"), expected.encode("utf-8"))
     if row is None or not matches:

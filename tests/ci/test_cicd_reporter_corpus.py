@@ -1,5 +1,5 @@
 """Real failing CI logs (tests/ci/corpus, sources in cases.yaml) through the real reporter
-(bash + jq + curl) into a live Log Center: the message is the first line of the real failure,
+(bash + jq + curl) into a live Log Center (SQLite and PostgreSQL): the message is the first line of the real failure,
 the type comes from the step name when it is telling and from the log when it is not, and a
 report whose answer was lost is retried with the same event_id and counted once."""
 
@@ -14,6 +14,8 @@ import requests
 import yaml
 
 from tests.ci.reporter_support import ROOT, get_bug, run_reporter, unique_project
+from tests.support.databases import truncate_all
+from tests.support.gateway import LiveGateway
 
 CORPUS = ROOT / "tests/ci/corpus"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())
@@ -26,8 +28,23 @@ def report(gateway, step, log_path, *extra):
     return get_bug(gateway.url, run.bug_id()), run
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def both_databases(request, tmp_path_factory):
+    """A live gateway on each database for the whole module (each case has its own project)."""
+    tmp = tmp_path_factory.mktemp(f"corpus_{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'logcenter.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+        truncate_all(url)
+    gw = LiveGateway(url, log_path=tmp / "gateway.log").start()
+    yield gw
+    gw.stop()
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["log"] for c in CASES])
-def test_real_logs_give_the_real_failure(gateway, case):
+def test_real_logs_give_the_real_failure(both_databases, case):
+    gateway = both_databases
     bug, run = report(gateway, case["step"], CORPUS / case["log"])
     assert (bug["error_type"], bug["error_message"]) == (case["type"], case["message"]), case["source"]
     assert bug["source"] == "cicd" and bug["context"]["step_name"] == case["step"]
@@ -167,7 +184,8 @@ class _LossyProxy(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_lost_answer_is_retried_with_the_same_event_id_and_counted_once(gateway, tmp_path):
+def test_a_lost_answer_is_retried_with_the_same_event_id_and_counted_once(both_databases, tmp_path):
+    gateway = both_databases
     _LossyProxy.upstream, _LossyProxy.bodies = gateway.url, []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _LossyProxy)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

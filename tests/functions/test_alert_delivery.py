@@ -332,20 +332,15 @@ def rule_channel_key(rule_id):
 
 def test_no_rules_no_statements(send, make_rule, db_url):
     """A report no rule can match runs exactly the statements it ran without alerts."""
-    from sqlalchemy import event
+    from shared.db import driver
 
     def statements_of(payload):
-        seen = []
-
-        def count(conn, cursor, statement, *args):  # noqa: ANN001
-            seen.append(statement)
-
-        engine = get_engine()
-        event.listen(engine, "before_cursor_execute", count)
+        seen: list[str] = []
+        driver.STATEMENT_LISTENERS.append(seen.append)  # ingest runs on the driver connections
         try:
             send(payload)
         finally:
-            event.remove(engine, "before_cursor_execute", count)
+            driver.STATEMENT_LISTENERS.remove(seen.append)
         return [s for s in seen if "alert_rule" not in s]  # the cache's reload every few seconds
 
     send(runtime(line=1))

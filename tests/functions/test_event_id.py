@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from shared.db.engine import get_engine
-from shared.ingest import store
+from shared.ingest import batch, store
 from tests.functions.conftest import runtime
 from tests.support.snapshot import stored_rows
 
@@ -75,9 +75,9 @@ def test_concurrent_retries_count_once(report, bugs):
 
 def test_a_failed_transaction_releases_the_id_so_the_retry_counts(report, monkeypatch):
     event = uuid.uuid4().hex
-    broken = text("SELECT no_such_column FROM errorlog")
-    monkeypatch.setattr(store, "_UPSERT_TEXT", broken)
-    monkeypatch.setattr(store, "_UPSERT_PG_WITH_OCCURRENCE", broken)
+    broken = "SELECT no_such_column FROM errorlog"
+    monkeypatch.setattr(batch, "_UPSERT_ONE", broken)
+    monkeypatch.setattr(batch, "BATCH_PG_WITH_OCCURRENCES", broken)
     assert report.post("/api/v1/logs/report", json=runtime(event_id=event)).status_code >= 500
     monkeypatch.undo()
     retry = report.post("/api/v1/logs/report", json=runtime(event_id=event))

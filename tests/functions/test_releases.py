@@ -106,10 +106,10 @@ def test_the_same_deploy_sent_again_counts_once(deploy, releases):
     ({"project_id": "shop", "environment": "production", "version": 12}, "version"),
     ({"project_id": "shop", "environment": "production", "version": "v" * 65}, "version"),
     ({"project_id": "shop", "environment": "production", "version": "1", "url": "javascript:alert(1)"}, "url"),
+    ({"project_id": "shop", "environment": "production", "version": "1", "url": "http://[::1"}, "url"),
+    ({"project_id": "shop", "environment": "\u0000", "version": "1"}, "environment"),
     ({"project_id": "shop", "environment": "production", "version": "1", "started_at": "yesterday"}, "started_at"),
     ({"project_id": "shop", "environment": "production", "version": "1", "event_id": "xyz"}, "event_id"),
-    ({"project_id": "shop", "environment": "production", "version": "1", "started_at": "2026-12-02T00:00:00Z",
-      "finished_at": "2026-12-01T00:00:00Z"}, "finished_at"),
 ])
 def test_a_bad_deploy_is_a_422_naming_the_field(releases, body, field):
     r = releases.post("/api/v1/deploys", json=body)

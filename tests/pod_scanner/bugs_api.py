@@ -6,13 +6,16 @@ import requests
 
 
 def deployment_bugs(base_url: str) -> dict[str, dict]:
-    """Deployment bugs in a live Log Center keyed by 'namespace/deployment_name/error_type', each
-    whole (the list carries summaries: no log tail; the detail is the bug as stored)."""
+    """Deployment bugs in a live Log Center, whole (the detail: lists carry only summaries),
+    keyed by 'namespace/deployment_name/error_type'."""
     r = requests.get(f"{base_url}/api/v1/bugs", params={"source": "deployment", "page_size": 200}, timeout=10)
     assert r.status_code == 200, r.text
-    whole = []
+    bugs = {}
     for item in r.json()["items"]:
         detail = requests.get(f"{base_url}/api/v1/bugs/{item['id']}", timeout=10)
         assert detail.status_code == 200, detail.text
-        whole.append(detail.json())
-    return {f"{b['context']['namespace']}/{b['context']['deployment_name']}/{b['error_type']}": b for b in whole}
+        bug = detail.json()
+        # the list's summary agrees with the detail on what it carries
+        assert {k: bug["context"].get(k) for k in item["context"]} == item["context"]
+        bugs[f"{bug['context']['namespace']}/{bug['context']['deployment_name']}/{bug['error_type']}"] = bug
+    return bugs

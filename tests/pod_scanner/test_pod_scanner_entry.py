@@ -1,4 +1,5 @@
-"""The two ways a scan starts: the function (cron-connector POST) and the CronJob process."""
+"""The two ways a scan starts: the function (a POST: the trigger CronJob, or any caller with the API
+token when one is set) and the CronJob process."""
 
 from __future__ import annotations
 

@@ -45,6 +45,12 @@ def test_every_moment_of_a_containerd_start_failure_is_one_start_error():
     assert all('exec: "/app/server": stat /app/server: no such file or directory' in ps[0].message for ps in seen)
     assert [ps[0].loop_state for ps in seen] == ["RunContainerError", "terminated", "CrashLoopBackOff",
                                                  "RunContainerError"]
+    # CRI-O quotes runc's message inside its own
+    crio = ('container create failed: time="2024-03-01T10:00:00Z" level=error msg="runc create failed: unable to '
+            'start container process: exec: \\"/bin/agentd\\": stat /bin/agentd: no such file or directory"')
+    [p] = detect(P.pod("agent-1", statuses=[P.waiting("app", "CreateContainerError", crio)]), P.NOW, rules=RULES)
+    assert p.error_type == "CreateContainerError"
+    assert p.message.endswith(': exec: "/bin/agentd": stat /bin/agentd: no such file or directory')
     # Docker's wording keeps its own name, and a config error is not a start failure
     assert found(P.config_error(reason="RunContainerError")) == [("app", "RunContainerError", "CRITICAL")]
 

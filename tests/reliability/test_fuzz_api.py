@@ -30,16 +30,22 @@ SOURCE_RULES = {"POST /api/v1/tasks/{id}/claim": ("id", "only runtime bugs can b
                 "PATCH /api/v1/bugs/{id}/status": ("status", "PENDING_FIX is only for runtime bugs")}
 
 
+# A schema-valid text made only of what validation strips (NUL, lone surrogates: PostgreSQL
+# text cannot hold them) is empty once cleaned; JSON Schema's `pattern` cannot say so in a
+# way every generator honours, so a required field may then be refused.
+CLEANED_EMPTY = ("POST /api/v1/logs/report", "must not be empty")
 # An envelope's framing (header line, item headers, lengths) and its DSN key cannot be said
 # in a schema: a schema-valid body is any string, and nearly every one is refused (400).
 FRAMED_BODIES = {"POST /api/{sentry_id}/envelope/"}
 
 
 def business_rule_422(label: str, response) -> bool:  # noqa: ANN001
-    if label not in SOURCE_RULES or response.status_code != 422:
+    if response.status_code != 422:
         return False
     details = response.json()["error"].get("details") or []
-    return [(d["field"], d["issue"]) for d in details] == [SOURCE_RULES[label]]
+    if label == CLEANED_EMPTY[0]:
+        return bool(details) and all(d["issue"] == CLEANED_EMPTY[1] for d in details)
+    return label in SOURCE_RULES and [(d["field"], d["issue"]) for d in details] == [SOURCE_RULES[label]]
 
 
 def seed_bugs(client) -> None:  # noqa: ANN001
@@ -109,6 +115,8 @@ def test_every_enum_value_of_every_query_parameter_is_accepted(db_url, tmp_path)
     sent = 0
     for path, item in spec["paths"].items():
         for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue  # path-level `parameters` (or a summary): not an operation
             for param in operation.get("parameters", []):
                 if "$ref" in param:
                     param = spec["components"]["parameters"][param["$ref"].rsplit("/", 1)[1]]

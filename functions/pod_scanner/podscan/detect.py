@@ -141,10 +141,11 @@ def first_meaningful_line(text: str | None) -> str:
                 return line
         return lines[-1]
     first = lines[0]
-    if "OCI runtime" in first or "failed to create containerd task" in first:
+    if _START_FAILURE.search(first) or "unable to start container process" in first:
         inner = _OCI_CAUSE.sub("", first)
         if inner and inner != first:
-            return inner.removesuffix(": unknown")
+            # CRI-O quotes runc's message: `… msg="runc create failed: … exec: \"x\": …"`
+            return inner.removesuffix(": unknown").rstrip('"').replace('\\"', '"')
     return first
 
 

@@ -29,6 +29,7 @@ def test_the_older_exception_list_form_and_a_missing_type():
     r = report({"exception": [{"value": "no type here"}]})
     assert (r.error_type, r.error_message) == ("no type here", "no type here")
     assert report({"exception": {"values": [{}]}}).error_type == "Error"
+    assert report({"exception": {"values": [{"type": "\x00"}]}}).error_type == "<unlabeled event>"
 
 
 def test_frames_drop_vars_and_bound_context_lines():
@@ -78,6 +79,7 @@ def test_release_version_and_commit(release, tags, version, commit):
 @pytest.mark.parametrize("value, expected", [
     (1764547200, "2025-12-01 00:00:00"), ("2025-12-01T00:00:00", "2025-12-01 00:00:00"),
     ("2025-12-01T08:00:00+08:00", "2025-12-01 00:00:00"), ("yesterday", None), (True, None), (1e30, None),
+    ("9999-12-31T23:59:59-01:00", None), (-1e12, None),
 ])
 def test_timestamps(value, expected):
     r = report({"message": "m", "timestamp": value})
