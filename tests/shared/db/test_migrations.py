@@ -72,8 +72,9 @@ def test_legacy_database_is_upgraded_in_place_twice(db_url, function_client):
     assert {b["source"] for b in listed["items"]} == {"runtime"}
     assert [b["occurrence_count"] for b in listed["items"]] == [5, 6, 7]
     assert listed["items"][0]["first_seen_at"].startswith("2026-11-01T10:00:00")
-    assert listed["items"][0]["stack_trace"] == "Traceback (most recent call last): boom"  # old plain text
-    assert listed["items"][0]["context"] == {"k": 1}
+    detail = bugs.get(f"/api/v1/bugs/{listed['items'][0]['id']}").get_json()  # lists are summaries
+    assert detail["stack_trace"] == "Traceback (most recent call last): boom"  # old plain text
+    assert detail["context"] == {"k": 1}
     assert "created_at" in columns(db_url)  # columns only the old schema had are kept
 
     report = function_client("report")
