@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import DateTime, text
 
 from shared.alerts import cache
+from shared.core.text import clean_text
 from shared.core.vocabulary import LEVELS, SOURCES
 from shared.db.engine import get_engine, write_options
 from shared.http.errors import NotFound, ValidationFailed, field_error
@@ -142,6 +143,10 @@ def validate(body: Any, previous: dict[str, Any] | None = None) -> dict[str, Any
                         "triggers": {"new_bug": True, "regression": True, "spike": None}, "throttle_minutes": 60}
     rule: dict[str, Any] = {}
     name = body.get("name", base.get("name"))
+    if isinstance(name, str):
+        # Storable in both databases; a NUL shows as U+FFFD instead of vanishing, so a name
+        # the client did send is never refused as empty.
+        name = clean_text(name.replace("\x00", "\ufffd"))
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
         raise _invalid("name", f"required, at most {MAX_NAME} characters")
     rule["name"] = name.strip()
