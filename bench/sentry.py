@@ -100,6 +100,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--bodies", type=int, default=40_000, help="distinct envelopes (each its own event_id)")
+    parser.add_argument("--threads", type=int, default=16, help="THREADS of every server (stack.yml's ingest value)")
     args = parser.parse_args()
 
     results: dict[str, dict] = {}
@@ -110,7 +111,7 @@ def main() -> None:
         write_bodies(warm, 2000, first=args.bodies)  # the warm-up's own event ids
         print(f"envelopes: {args.bodies}, ~{raw_size} bytes each inflated, ~{packed} gzip", flush=True)
 
-        with function_server("hello", ROOT / "bench" / "hello" / "main.py", health="/") as url:
+        with function_server("hello", ROOT / "bench" / "hello" / "main.py", health="/", threads=args.threads) as url:
             run_wrk(url, REPORT_SCRIPT, args.connections, 2)  # warm-up
             results["hello-world"] = run_wrk(url, REPORT_SCRIPT, args.connections, args.seconds)
 
@@ -118,7 +119,7 @@ def main() -> None:
             engine = create_engine(db_url)
             with function_server("sentry", ROOT / "functions" / "sentry" / "main.py",
                                  env={"DATABASE_URL": db_url, "LOGCENTER_DB_POOL_SIZE": "8"},
-                                 health="/_/ready") as url:  # ready: the schema exists
+                                 health="/_/ready", threads=args.threads) as url:  # ready: the schema exists
                 key = uuid.uuid4().hex
                 with engine.begin() as conn:
                     conn.execute(text("INSERT INTO project (id, project_id, public_key, created_at) "
@@ -145,7 +146,7 @@ def main() -> None:
             with pg_database() as db_url:
                 env = {"DATABASE_URL": db_url, "LOGCENTER_DB_POOL_SIZE": "8", "LOGCENTER_OCCURRENCES_PER_BUG": keep}
                 with function_server("report", ROOT / "functions" / "report" / "main.py", env=env,
-                                     health="/_/ready") as url:
+                                     health="/_/ready", threads=args.threads) as url:
                     run_wrk(url, REPORT_SCRIPT, args.connections, 2)
                     results[f"report occ={keep}"] = run_wrk(url, REPORT_SCRIPT, args.connections, args.seconds)
 
