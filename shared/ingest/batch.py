@@ -21,7 +21,7 @@ first_version; everything else describes the latest report.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -169,9 +169,6 @@ class Item:
     report: Any  # shared.ingest.validation.Report
     params: dict[str, Any]  # the column values, fingerprint, scan_key, bucket, event_id
     size: int  # bytes of its JSON fields, to cap a batch's size
-    result: Any = None  # store.IngestResult once written
-    action: str = ""  # created | counted | rescan | reopened | duplicate
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -194,7 +191,7 @@ class Outcome:
 
 
 
-def _json(value: Any) -> str | None:
+def to_json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -242,7 +239,7 @@ def _claim_events(conn: Connection, items: list[Item], now: datetime) -> dict[in
         events = [{"project_id": i.params["project_id"], "event_id": i.params["event_id"],
                    "fingerprint": i.params["fingerprint"]} for i in with_ids]
         claimed = {(r.project_id, r.event_id) for r in conn.execute(
-            _CLAIM_EVENTS_PG, {"events": _json(events), "now": now, "event_cutoff": cutoff})}
+            _CLAIM_EVENTS_PG, {"events": to_json(events), "now": now, "event_cutoff": cutoff})}
         seen = [i for i in with_ids if (i.params["project_id"], i.params["event_id"]) not in claimed]
     else:
         seen = [i for i in with_ids
@@ -279,9 +276,9 @@ def _upsert_pg(conn: Connection, groups: dict[str, list[Item]], now: datetime, d
             occurrences += [{"fingerprint": m.params["fingerprint"], "k": k, "reported_at": _iso(m.params["reported_at"]),
                              **{f: m.params[f] for f in _OCC_FIELDS if f != "reported_at"}}
                             for k, m in enumerate(members, start=1)]
-    params = {"groups": _json(records), "now": now, "day": day, "keep": keep}
+    params = {"groups": to_json(records), "now": now, "day": day, "keep": keep}
     if keep:
-        params["occurrences"] = _json(occurrences)
+        params["occurrences"] = to_json(occurrences)
     statement = BATCH_PG_WITH_OCCURRENCES if keep else BATCH_PG
     return {r.fingerprint: r for r in conn.execute(statement, params)}
 

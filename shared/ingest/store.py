@@ -18,14 +18,13 @@ retry after a 503 is counted.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from shared.alerts import poke
 from shared.core.fingerprint import custom_fingerprint, fingerprint, fingerprint_parts
 from shared.db.counters import bucket_of
 from shared.ingest import writer
-from shared.ingest.batch import COLUMNS, EVENT_ID_WINDOW, Item
+from shared.ingest.batch import COLUMNS, Item, to_json
 from shared.ingest.validation import Report
 
 
@@ -67,15 +66,11 @@ def fingerprint_of(report: Report) -> str:
                        report.line_number, report.context)
 
 
-def _json(value):
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 def prepare(report: Report) -> Item:
     """The report's row values, fingerprint, re-scan key and counter bucket."""
     fp = fingerprint_of(report)
     params = {c: getattr(report, c, None) for c in COLUMNS}
-    stack_trace, context = _json(report.stack_trace), _json(report.context)
+    stack_trace, context = to_json(report.stack_trace), to_json(report.context)
     params.update(fingerprint=fp, stack_trace=stack_trace, context=context, scan_key=scan_key(report),
                   first_version=report.version, bucket=bucket_of(fp), event_id=report.event_id)
     size = len(stack_trace or "") + len(context or "") + len(report.error_message or "") + 512
@@ -91,4 +86,3 @@ def ingest(report: Report) -> IngestResult:
                         action=outcome.action, alerts=outcome.alerts)
 
 
-__all__ = ["EVENT_ID_WINDOW", "IngestResult", "fingerprint_of", "ingest", "prepare", "scan_key"]
