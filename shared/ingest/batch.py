@@ -220,9 +220,10 @@ def write(conn: Connection, items: list[Item], *, now: datetime, day: Any, keep:
                 occurrence_count=row.occurrence_count if row.last_ingest == "rescan" else before + k,
                 action=row.last_ingest if first else "counted",
                 reopened_from=row.reopened_from if first else None)
-    for item in fresh:  # per report, in arrival order: each counts for releases and spikes
+    # per report, in arrival order: each counts for releases and spikes
+    release_track.after_batch(conn, [(item.report, outcomes[id(item)]) for item in fresh], now)
+    for item in fresh:
         outcome, report = outcomes[id(item)], item.report
-        release_track.after_ingest(conn, report, outcome, now)
         outcome.alerts = outbox.after_ingest(conn, bug_id=outcome.id, action=outcome.action,
                                              project_id=report.project_id, source=report.source,
                                              level=report.level, now=now)

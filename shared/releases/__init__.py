@@ -2,7 +2,7 @@
 
 Owns the tables `release`, `release_environment`, `release_bug` and `deploy`. Which
 release a report or deploy belongs to and the counters ingest keeps in the report's own
-transaction (track: `after_ingest` is the one call shared/ingest/store.py makes), deploys
+transaction (track: `after_batch` is the one call shared/ingest/batch.py makes), deploys
 (deploys), the releases list and detail and a bug's release and suspect deploy (queries).
 
 Imports db, http (errors), core (commits, limits) and the leaves. It never imports

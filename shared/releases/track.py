@@ -1,7 +1,7 @@
 """Which release a report or a deploy belongs to, and the counters ingest keeps for it.
 
-`after_ingest(conn, report, row, now)` is the one call shared/ingest/store.py makes, inside
-the report's transaction, after the upsert: a report that matters to a release links its bug
+`after_batch(conn, reports, now)` is the one call shared/ingest/batch.py makes, inside
+the batch's transaction, after the upsert: a report that matters to a release links its bug
 to that release once (`release_bug`) and adds one to the release's counter and to the
 counter of the report's environment. Which reports count where:
 
@@ -34,6 +34,7 @@ A report without version and commit belongs to no release. The release of a vers
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +84,40 @@ def _env_upsert(column: str) -> str:
 
 ENV_COUNT = {col: (_env_upsert(col)) for col in ENV_COUNTERS}
 
+# The batch form of _LINK + _COUNT + ENV_COUNT: only the links the INSERT made count, summed
+# per release and per (release, environment) so no row is updated twice by one statement.
+_SUMS = ", ".join(f"count(*) FILTER (WHERE kind = '{kind}') AS {col}" for kind, col in COUNTERS.items())
+_ENV_KINDS = [c for c in ENV_COUNTERS if c != "deploys"]
+_LINK_BATCH_PG = f"""
+WITH l AS (SELECT * FROM json_to_recordset(CAST(:links AS json))
+           AS l(release_id bigint, kind text, environment text, bug_id bigint)),
+linked AS (
+    INSERT INTO release_bug (release_id, kind, environment, bug_id, created_at)
+    SELECT release_id, kind, environment, bug_id, CAST(:now AS TIMESTAMP) FROM l
+    ON CONFLICT (release_id, kind, environment, bug_id) DO NOTHING
+    RETURNING release_id, kind, environment
+),
+counted AS (
+    UPDATE release SET {", ".join(f"{c} = release.{c} + s.{c}" for c in COUNTERS.values())},
+                       last_seen_at = CAST(:now AS TIMESTAMP)
+    FROM (SELECT release_id, {_SUMS} FROM linked GROUP BY release_id) s
+    WHERE release.id = s.release_id
+),
+per_env AS (
+    INSERT INTO release_environment (release_id, environment, project_id, first_seen_at, last_seen_at,
+                                     {", ".join(ENV_COUNTERS)})
+    SELECT s.release_id, s.environment, s.project_id, CAST(:now AS TIMESTAMP), CAST(:now AS TIMESTAMP),
+           {", ".join(f"s.{c}" for c in _ENV_KINDS)}, 0
+    FROM (SELECT linked.release_id, linked.environment, r.project_id, {_SUMS}
+          FROM linked JOIN release r ON r.id = linked.release_id
+          WHERE linked.kind <> 'cicd_failure' GROUP BY linked.release_id, linked.environment, r.project_id) s
+    ON CONFLICT (release_id, environment) DO UPDATE SET
+        {", ".join(f"{c} = release_environment.{c} + excluded.{c}" for c in _ENV_KINDS)},
+        last_seen_at = CASE WHEN excluded.last_seen_at > release_environment.last_seen_at
+                            THEN excluded.last_seen_at ELSE release_environment.last_seen_at END
+)
+SELECT count(*) AS linked FROM linked"""
+
 
 def kind_of(source: str, action: str) -> str | None:
     """What a report counts as in its release (the table above), or None."""
@@ -103,25 +138,44 @@ def commit_of(report: Any) -> str | None:
     return commit
 
 
-def after_ingest(conn: Connection, report: Any, row: Any, now: datetime) -> None:
-    """The release side of one ingested report, in its transaction.
+def after_batch(conn: Connection, reports: list[tuple[Any, Any]], now: datetime) -> None:
+    """The release side of a batch of ingested reports, in its transaction.
 
-    `report` is the validated report (project_id, source, environment, version,
-    commit_hash, context); `row` what the upsert returned (id, last_ingest)."""
-    kind = kind_of(report.source, row.last_ingest)
-    if kind is None:
+    `reports` pairs each validated report (project_id, source, environment, version,
+    commit_hash, context) with what the upsert returned for it (id, last_ingest), in arrival
+    order. A release is resolved once per batch however many reports name it, and on
+    PostgreSQL every link and counter of the batch is one statement: a batch of new bugs
+    costs two round trips here, not four per bug."""
+    links: dict[tuple[int, str, str, int], dict[str, Any]] = {}
+    releases: dict[tuple[str, str | None, str | None], int | None] = {}
+    for report, row in reports:
+        kind = kind_of(report.source, row.last_ingest)
+        if kind is None:
+            continue
+        commit = commit_of(report)
+        key = (report.project_id, report.version, commit)
+        if key not in releases:
+            releases[key] = resolve(conn, report.project_id, report.version, commit, now)
+        release_id = releases[key]
+        if release_id is None:
+            continue
+        environment = "" if kind == "cicd_failure" else (report.environment or "")
+        # A CI bug reported twice in one batch links (and counts) once, as it would across two.
+        links.setdefault((release_id, kind, environment, row.id),
+                         {"release_id": release_id, "kind": kind, "environment": environment, "bug_id": row.id,
+                          "project_id": report.project_id, "now": now})
+    if not links:
         return
-    release_id = resolve(conn, report.project_id, report.version, commit_of(report), now)
-    if release_id is None:
+    if conn.dialect.name == "postgresql":
+        rows = [{k: link[k] for k in ("release_id", "kind", "environment", "bug_id")} for link in links.values()]
+        sql.execute(conn, _LINK_BATCH_PG, {"links": json.dumps(rows), "now": now})
         return
-    environment = "" if kind == "cicd_failure" else (report.environment or "")
-    params = {"release_id": release_id, "kind": kind, "environment": environment, "bug_id": row.id,
-              "project_id": report.project_id, "now": now}
-    if sql.execute(conn, _LINK, params).first() is None:
-        return  # this bug already counts here
-    sql.execute(conn, _COUNT[kind], params)
-    if kind != "cicd_failure":
-        sql.execute(conn, ENV_COUNT[COUNTERS[kind]], params)
+    for params in links.values():
+        if sql.execute(conn, _LINK, params).first() is None:
+            continue  # this bug already counts here
+        sql.execute(conn, _COUNT[params["kind"]], params)
+        if params["kind"] != "cicd_failure":
+            sql.execute(conn, ENV_COUNT[COUNTERS[params["kind"]]], params)
 
 
 def _by_sha(conn: Connection, project_id: str, sha: str, commit_only: bool = False) -> Any:

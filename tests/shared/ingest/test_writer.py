@@ -194,3 +194,30 @@ def test_alerts_and_releases_see_every_report_of_a_coalesced_batch(gate, functio
         failures = conn.execute(text("SELECT cicd_failures FROM release WHERE project_id = 'al' "
                                      "AND version = '1.4.0'")).scalar()
     assert kinds == ["spike"] and failures == 3
+
+
+def test_a_batch_of_new_bugs_counts_each_once_in_its_release_and_environment(gate):
+    """The batch's release work is one resolve per release and, on PostgreSQL, one statement
+    for every link and counter: the counters still equal a recount of the links."""
+    release, entered, calls = gate
+    payloads = [runtime(project="rel", line=i, version="2.0.0", environment="prod" if i % 2 else "staging")
+                for i in range(6)]
+    payloads += [runtime(project="rel", line=100 + i, version="2.0.1", environment="prod") for i in range(3)]
+    ci = cicd(project="rel", job="build", commit_sha="abcdef1234") | {"version": "2.0.2"}
+    payloads += [ci, ci]  # one CI bug reported twice in the batch: linked and counted once
+    answers = _send_all(payloads, release, entered)
+    assert not [a for a in answers if isinstance(a, Exception)], answers
+    assert calls[-1] == len(payloads)
+    with get_engine().connect() as conn:
+        releases = {r.version: (r.new_runtime_bugs, r.cicd_failures) for r in conn.execute(text(
+            "SELECT version, new_runtime_bugs, cicd_failures FROM release WHERE project_id = 'rel'"))}
+        envs = {(r.version, r.environment): r.new_runtime_bugs for r in conn.execute(text(
+            "SELECT r.version, e.environment, e.new_runtime_bugs FROM release_environment e "
+            "JOIN release r ON r.id = e.release_id WHERE r.project_id = 'rel'"))}
+        recount = conn.execute(text(
+            "SELECT count(*) FROM release r WHERE r.project_id = 'rel' AND (r.new_runtime_bugs, r.cicd_failures) <> "
+            "(SELECT count(*) FILTER (WHERE kind = 'new_runtime_bug'), count(*) FILTER (WHERE kind = 'cicd_failure') "
+            " FROM release_bug b WHERE b.release_id = r.id)")).scalar()
+    assert releases == {"2.0.0": (6, 0), "2.0.1": (3, 0), "2.0.2": (0, 1)}
+    assert envs == {("2.0.0", "prod"): 3, ("2.0.0", "staging"): 3, ("2.0.1", "prod"): 3}
+    assert recount == 0
