@@ -120,6 +120,10 @@ class Settings:
     notify_url: str | None = None
     retention_days: int = 90
     resolved_retention_days: int = 180
+    # After each batch the run sleeps this many times as long as the batch took: with 1 it
+    # uses at most half of a core and of the database's write bandwidth (a daily job can
+    # afford to take twice as long; ingest cannot afford to wait).
+    retention_sleep_ratio: float = 1.0
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -164,6 +168,7 @@ class Settings:
             notify_url=_http_url("LOGCENTER_NOTIFY_URL", os.environ.get("LOGCENTER_NOTIFY_URL", "")),
             retention_days=read_number("LOGCENTER_RETENTION_DAYS", 90, 1),
             resolved_retention_days=read_number("LOGCENTER_RESOLVED_RETENTION_DAYS", 180, 1),
+            retention_sleep_ratio=read_number("LOGCENTER_RETENTION_SLEEP_RATIO", 1.0, 0.0, float),
         )
 
 

@@ -1,7 +1,9 @@
 """One retention run: every rule in turn, one small transaction per batch, under a lock.
 
 Each batch commits on its own, so a report waits at most for one batch's locks, never for
-the whole run. On PostgreSQL a session advisory lock makes a second concurrent run skip;
+the whole run; between batches the run sleeps in proportion to the batch's time
+(LOGCENTER_RETENTION_SLEEP_RATIO), so it never takes a whole core or the whole write
+bandwidth from ingest. On PostgreSQL a session advisory lock makes a second concurrent run skip;
 on SQLite every batch takes the write lock and re-checks its rule, so two runs at once
 simply share the work. The run's result is recorded (`retention_run`) for the dashboard.
 """
@@ -25,6 +27,9 @@ from shared.timeutil import iso, parse_iso, utcnow
 log = logging.getLogger("logcenter.retention")
 _LOCK_KEY = 4_242_016
 KEEP_RUNS = 50
+# The pause's clock and sleep (tests replace them; the run's own timing stays on time.*).
+_batch_clock = time.perf_counter
+_sleep = time.sleep
 
 
 def limits_now() -> Limits:
@@ -48,7 +53,7 @@ def run(dry_run: bool = False, trigger: str = "manual",
     lim = limits_now()
     started = time.perf_counter()
     result: dict[str, Any] = {"dry_run": dry_run, "trigger": trigger, "started_at": iso(lim.now),
-                              "removed": {}, "batches": 0, "status": "ok"}
+                              "removed": {}, "batches": 0, "slept_seconds": 0.0, "status": "ok"}
     engine = get_engine()
     with engine.connect() as conn:
         if not _lock(conn):
@@ -78,13 +83,19 @@ def _apply(conn: Connection, rule: Rule, lim: Limits, result: dict,
     cursor = Cursor()
     removed = 0
     write = conn.execution_options(**write_options())
+    ratio = get_settings().retention_sleep_ratio
     while not cursor.done:
+        began = _batch_clock()
         with write.begin():
             n = rule.delete_batch(write, lim, cursor)
         removed += n
         result["batches"] += 1
         if between_batches is not None:
             between_batches(rule, n)
+        if ratio and not cursor.done:
+            pause = (_batch_clock() - began) * ratio
+            _sleep(pause)
+            result["slept_seconds"] = round(result["slept_seconds"] + pause, 3)
     return removed
 
 

@@ -175,6 +175,26 @@ def test_batches_are_small_and_a_report_mid_run_keeps_its_bug(send, bugs, monkey
     assert counter_mismatches() == {}
 
 
+def test_the_run_sleeps_between_batches_in_proportion_to_their_time(send, bugs, monkeypatch):
+    _aged_world(send, bugs)
+    monkeypatch.setattr(rules, "bugs_per_batch", lambda lim: 1)
+    monkeypatch.setattr(rules, "BATCH", 2)
+    set_env(monkeypatch, LOGCENTER_RETENTION_SLEEP_RATIO="0.5")
+    clock = iter(range(0, 10_000, 2))  # every batch takes 2 "seconds"
+    monkeypatch.setattr(retention, "_batch_clock", lambda: next(clock))
+    slept = []
+    monkeypatch.setattr(retention, "_sleep", slept.append)
+    result = retention.run()
+    # after every batch but each rule's last (a rule ends when its cursor is done)
+    assert slept and set(slept) == {1.0} and len(slept) < result["batches"]
+    assert result["slept_seconds"] == len(slept) * 1.0
+    set_env(monkeypatch, LOGCENTER_RETENTION_SLEEP_RATIO="0")
+    slept.clear()
+    _aged_world(send, bugs)
+    assert retention.run()["total_removed"] > 0 and slept == []
+    assert counter_mismatches() == {}
+
+
 def test_reports_flowing_during_a_run_are_all_counted(report, send, bugs, stats):
     _aged_world(send, bugs, n_resolved=20)
     accepted = []
