@@ -107,6 +107,9 @@ class Settings:
     db_pool_size: int
     db_connect_timeout: int
     retry_after_seconds: int
+    # The function server's threads (functions-framework's THREADS, same default): the
+    # report and sentry functions keep that many connections so no request opens its own.
+    server_threads: int = 8
     # Wave 2 (DESIGN.md): DSNs and alert links, occurrences, Sentry ingest, alerts, retention.
     public_url: str | None = None
     occurrences_per_bug: int = 50
@@ -156,6 +159,7 @@ class Settings:
             cors_origins=origins,
             max_body_bytes=read_number("LOGCENTER_MAX_BODY_BYTES", 1024 * 1024, 1),
             db_pool_size=read_number("LOGCENTER_DB_POOL_SIZE", 5, 1),
+            server_threads=read_number("THREADS", (os.cpu_count() or 1) * 4, 1),
             db_connect_timeout=read_number("LOGCENTER_DB_CONNECT_TIMEOUT", 5, 1),
             retry_after_seconds=read_number("LOGCENTER_RETRY_AFTER", 5, 1),
             public_url=_public_url(os.environ.get("LOGCENTER_PUBLIC_URL", "")),
