@@ -5,6 +5,8 @@ from __future__ import annotations
 
 def clean_text(value: str) -> str:
     """Without NUL bytes (PostgreSQL text cannot hold them) and lone surrogates (not UTF-8)."""
+    if value.isascii():  # the common case, checked in C: no surrogate can be in it
+        return value.replace("\x00", "") if "\x00" in value else value
     if "\x00" in value:
         value = value.replace("\x00", "")
     try:

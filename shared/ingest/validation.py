@@ -73,25 +73,43 @@ class _Checker:
         return value
 
     def json_value(self, value: Any, name: str, depth: int = 0) -> Any:
-        """Copy a JSON value with every string cleaned and bounded."""
+        """Copy a JSON value with every string cleaned and bounded.
+
+        A member's name (`context.sentry.breadcrumbs[2].message`) is only spelled out when it
+        is truncated or descended into: a Sentry event's context has a hundred members."""
         if depth > limits.MAX_JSON_DEPTH:
             raise _TooDeep(name)
         if isinstance(value, str):
-            value = clean_text(value)
-            if len(value) > limits.MAX_CONTEXT_STRING:
-                self.truncated.append(name)
-                # Log tails matter at their end; everything else at its start.
-                value = value[-limits.MAX_CONTEXT_STRING:] if name.endswith("log_tail") \
-                    else value[: limits.MAX_CONTEXT_STRING]
-            return value
+            return self._string(value, name, None)
         if isinstance(value, dict):
+            if value and depth + 1 > limits.MAX_JSON_DEPTH:
+                raise _TooDeep(name)
             out = {}
             for k, v in value.items():
-                key = clean_text(str(k))[: limits.MAX_CONTEXT_KEY]
-                out[key] = self.json_value(v, f"{name}.{key}", depth + 1)
+                key = clean_text(k if isinstance(k, str) else str(k))[: limits.MAX_CONTEXT_KEY]
+                if isinstance(v, str):
+                    out[key] = self._string(v, name, "." + key)
+                elif isinstance(v, (dict, list)):
+                    out[key] = self.json_value(v, f"{name}.{key}", depth + 1)
+                else:
+                    out[key] = v
             return out
         if isinstance(value, list):
-            return [self.json_value(v, f"{name}[{i}]", depth + 1) for i, v in enumerate(value)]
+            if value and depth + 1 > limits.MAX_JSON_DEPTH:
+                raise _TooDeep(name)
+            return [self._string(v, name, f"[{i}]") if isinstance(v, str)
+                    else self.json_value(v, f"{name}[{i}]", depth + 1) if isinstance(v, (dict, list)) else v
+                    for i, v in enumerate(value)]
+        return value
+
+    def _string(self, value: str, parent: str, member: str | None) -> str:
+        value = clean_text(value)
+        if len(value) > limits.MAX_CONTEXT_STRING:
+            name = parent if member is None else parent + member
+            self.truncated.append(name)
+            # Log tails matter at their end; everything else at its start.
+            value = value[-limits.MAX_CONTEXT_STRING:] if name.endswith("log_tail") \
+                else value[: limits.MAX_CONTEXT_STRING]
         return value
 
 

@@ -7,6 +7,7 @@ every version and not every custom field: the server is the last place a passwor
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -21,7 +22,12 @@ _SECRET_KEY = re.compile(
 
 
 def is_secret_key(key: Any) -> bool:
-    return isinstance(key, str) and _SECRET_KEY.search(key) is not None
+    return isinstance(key, str) and _secret_key(key)
+
+
+@functools.lru_cache(maxsize=4096)  # the same few dozen keys in every event; bounded for the rest
+def _secret_key(key: str) -> bool:
+    return _SECRET_KEY.search(key) is not None
 
 
 def scrub(value: Any, depth: int = 0) -> Any:
