@@ -4,7 +4,8 @@ and the report route's p99 while it runs against its p99 idle (same server, same
 Loads the bugs like bench/queries.py, then ~10 occurrences per bug server-side (their ages
 spread over 100 days), ages 5 % of the resolved/ignored bugs to 200 days, and lowers the
 per-bug cap to 8 so every rule has work. wrk drives the report function (16 connections)
-in three 10 s windows idle (their median p99 is the baseline), then in 10 s windows for as long as `python -m shared.retention` runs.
+in three 10 s windows idle (their median p99 is the baseline), then in 10 s windows for as
+long as `python -m shared.retention` runs.
 Afterwards the counters are compared with a recount of errorlog.
 
     .venv/bin/python -m bench.retention [--bugs 1000000] [--per-bug 10] [--cap 8] [--sleep-ratio 1]
