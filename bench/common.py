@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -87,12 +88,31 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
+def _wrk_command(url: str, script: Path, connections: int, seconds: int, threads: int) -> list[str]:
+    return [require_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+            "-s", str(script), url]
+
+
 def run_wrk(url: str, script: Path, connections: int, seconds: int, threads: int = 2,
             env: dict[str, str] | None = None) -> dict:
     """`env` reaches the Lua script (os.getenv), e.g. where its pre-built bodies are."""
-    out = subprocess.run([require_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
-                          "--latency", "-s", str(script), url], capture_output=True, text=True, check=True,
-                         env={**os.environ, **(env or {})}).stdout
+    out = subprocess.run(_wrk_command(url, script, connections, seconds, threads), capture_output=True, text=True,
+                         check=True, env={**os.environ, **(env or {})}).stdout
+    return parse_wrk(out)
+
+
+def run_wrk_while(proc: subprocess.Popen, url: str, script: Path, connections: int, threads: int = 2) -> dict:
+    """wrk for exactly as long as `proc` runs: one window, so its p99 is the whole period's.
+    wrk stops on SIGINT and prints its figures as at the end of a run."""
+    wrk = subprocess.Popen(_wrk_command(url, script, connections, 24 * 3600, threads), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    proc.wait()
+    wrk.send_signal(signal.SIGINT)
+    out, _ = wrk.communicate(timeout=60)
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict:
     latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M))
     requests_done = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
