@@ -103,13 +103,21 @@ def _lock(conn: Connection) -> bool:
     if conn.dialect.name != "postgresql":
         return True
     with conn.begin():
-        return bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY}).scalar())
+        locked = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY}).scalar())
+        if locked:
+            # The rules' scans over millions of occurrences would otherwise be planned with
+            # parallel workers, which take every core from ingest for a batch at a time (seen
+            # as ParallelFinish / MessageQueueReceive waits in the 1M-bug benchmark); a
+            # background job gets one core per batch and its pause.
+            conn.execute(text("SET max_parallel_workers_per_gather = 0"))
+    return locked
 
 
 def _unlock(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         with conn.begin():
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
+            conn.execute(text("RESET max_parallel_workers_per_gather"))
 
 
 def _finish(result: dict, started: float, record: bool) -> dict:

@@ -244,6 +244,32 @@ def test_two_runs_racing_remove_everything_once(send, bugs, db_url):
     assert counter_mismatches() == {}
 
 
+def test_on_postgresql_a_run_plans_without_parallel_workers_and_leaves_the_setting_as_it_was(
+        send, bugs, db_url, monkeypatch):
+    postgres = db_url.startswith("postgresql")  # SQLite has no parallel query: the run just works
+    show = text("SHOW max_parallel_workers_per_gather")
+    _aged_world(send, bugs)
+    seen = []
+    rule = rules.RULES[0]
+    real = rule.delete_batch
+
+    def watched(conn, lim, cursor):
+        if postgres:
+            seen.append(conn.execute(show).scalar())
+        return real(conn, lim, cursor)
+
+    monkeypatch.setattr(rule, "delete_batch", watched)
+    if postgres:
+        with get_engine().connect() as conn:
+            default = conn.execute(show).scalar()
+    assert retention.run()["total_removed"] > 0
+    if postgres:
+        assert seen and set(seen) == {"0"}
+        with get_engine().connect() as conn:  # the pool hands back the run's own connection
+            assert conn.execute(show).scalar() == default
+    assert counter_mismatches() == {}
+
+
 def test_api_runs_counts_and_reports_the_settings_and_last_run(send, bugs, retention_fn, monkeypatch):
     set_env(monkeypatch, LOGCENTER_RETENTION_DAYS=30)
     _aged_world(send, bugs, n_resolved=2)
