@@ -87,19 +87,20 @@ class _Checker:
             out = {}
             for k, v in value.items():
                 key = clean_text(k if isinstance(k, str) else str(k))[: limits.MAX_CONTEXT_KEY]
-                if isinstance(v, str):
-                    out[key] = self._string(v, name, "." + key)
-                elif isinstance(v, (dict, list)):
-                    out[key] = self.json_value(v, f"{name}.{key}", depth + 1)
-                else:
-                    out[key] = v
+                out[key] = self._member(v, name, "." + key, depth + 1)
             return out
         if isinstance(value, list):
             if value and depth + 1 > limits.MAX_JSON_DEPTH:
                 raise _TooDeep(name)
-            return [self._string(v, name, f"[{i}]") if isinstance(v, str)
-                    else self.json_value(v, f"{name}[{i}]", depth + 1) if isinstance(v, (dict, list)) else v
-                    for i, v in enumerate(value)]
+            return [self._member(v, name, f"[{i}]", depth + 1) for i, v in enumerate(value)]
+        return value
+
+    def _member(self, value: Any, parent: str, suffix: str, depth: int) -> Any:
+        """A member whose depth the container checked: only containers recurse."""
+        if isinstance(value, str):
+            return self._string(value, parent, suffix)
+        if isinstance(value, (dict, list)):
+            return self.json_value(value, parent + suffix, depth)
         return value
 
     def _string(self, value: str, parent: str, member: str | None) -> str:

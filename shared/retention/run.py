@@ -26,6 +26,12 @@ from shared.timeutil import iso, parse_iso, utcnow
 
 log = logging.getLogger("logcenter.retention")
 _LOCK_KEY = 4_242_016
+# Set for the session that holds the lock, reset with it: the rules' scans over millions of
+# occurrences would otherwise be planned with parallel workers, which take every core from
+# ingest for a batch at a time (ParallelFinish / MessageQueueReceive waits in the 1M-bug
+# benchmark); a background job gets one core per batch and its pause.
+_SERIAL_PLANS = "SET max_parallel_workers_per_gather = 0"
+_DEFAULT_PLANS = "RESET max_parallel_workers_per_gather"
 KEEP_RUNS = 50
 # The pause's clock and sleep (tests replace them; the run's own timing stays on time.*).
 _batch_clock = time.perf_counter
@@ -88,12 +94,13 @@ def _apply(conn: Connection, rule: Rule, lim: Limits, result: dict,
         began = _batch_clock()
         with write.begin():
             n = rule.delete_batch(write, lim, cursor)
+        took = _batch_clock() - began
         removed += n
         result["batches"] += 1
         if between_batches is not None:
             between_batches(rule, n)
         if ratio and not cursor.done:
-            pause = (_batch_clock() - began) * ratio
+            pause = took * ratio
             _sleep(pause)
             result["slept_seconds"] = round(result["slept_seconds"] + pause, 3)
     return removed
@@ -105,11 +112,7 @@ def _lock(conn: Connection) -> bool:
     with conn.begin():
         locked = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY}).scalar())
         if locked:
-            # The rules' scans over millions of occurrences would otherwise be planned with
-            # parallel workers, which take every core from ingest for a batch at a time (seen
-            # as ParallelFinish / MessageQueueReceive waits in the 1M-bug benchmark); a
-            # background job gets one core per batch and its pause.
-            conn.execute(text("SET max_parallel_workers_per_gather = 0"))
+            conn.execute(text(_SERIAL_PLANS))
     return locked
 
 
@@ -117,7 +120,7 @@ def _unlock(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         with conn.begin():
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
-            conn.execute(text("RESET max_parallel_workers_per_gather"))
+            conn.execute(text(_DEFAULT_PLANS))
 
 
 def _finish(result: dict, started: float, record: bool) -> dict:
