@@ -165,6 +165,8 @@ def cases(rng: random.Random, max_id: int, releases: list[tuple[str, str, str]])
     p = rng.choice(PROJECTS)
     rp, version, sha = rng.choice(releases)
     return {
+        # What any request costs on this server and client: the floor under every figure below.
+        "hello-world": ("hello", "/"),
         "list page 1": ("bugs", "/api/v1/bugs"),
         "list by project": ("bugs", f"/api/v1/bugs?project_id={p}"),
         "list by source": ("bugs", f"/api/v1/bugs?source={rng.choice(SOURCES)}"),
@@ -300,14 +302,19 @@ def run(args: argparse.Namespace, db_url: str) -> None:
     if not releases:
         raise SystemExit("no releases in this database: load it with this version of bench.queries")
     env = {"DATABASE_URL": db_url}
-    with function_server("bugs", ROOT / "functions/bugs/main.py", env=env) as bugs_url, \
+    with function_server("hello", ROOT / "bench/hello/main.py", health="/") as hello_url, \
+            function_server("bugs", ROOT / "functions/bugs/main.py", env=env) as bugs_url, \
             function_server("tasks", ROOT / "functions/tasks/main.py", env=env) as tasks_url, \
             function_server("stats", ROOT / "functions/stats/main.py", env=env) as stats_url, \
             function_server("releases", ROOT / "functions/releases/main.py", env=env) as releases_url:
-        results = measure({"bugs": bugs_url, "tasks": tasks_url, "stats": stats_url, "releases": releases_url},
+        results = measure({"hello": hello_url, "bugs": bugs_url, "tasks": tasks_url, "stats": stats_url,
+                           "releases": releases_url},
                           args.requests, max_id, releases)
     print(f"\n{'query':<20} {'p50 ms':>8} {'p95 ms':>8} {'target':>8}")
     for name, (p50, p95) in results.items():
+        if name == "hello-world":
+            print(f"{name:<20} {p50:>8.2f} {p95:>8.2f} {'':>8}  baseline")
+            continue
         target = TARGETS.get(name, 25)
         verdict = "ok" if p95 <= target else "MISSED"
         print(f"{name:<20} {p50:>8.2f} {p95:>8.2f} {'<= ' + str(target):>8}  {verdict}")

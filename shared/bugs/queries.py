@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, union
+from sqlalchemy import Select, case, func, select, true, union
 from sqlalchemy.orm import Session
 
 from shared.bugs.serialize import SUMMARY_COLUMNS, bug_dict, history_dict, summary_dict
@@ -42,16 +42,19 @@ def apply_filters(stmt: Select, *, project_id: list[str] | None = None, source: 
     return stmt
 
 
-def parse_sort(value: str | None) -> list:
+def parse_sort(value: str | None) -> tuple[Any, bool]:
+    """The sort key's column and whether it runs newest/largest first."""
     value = value or DEFAULT_SORT
-    descending = value.startswith("-")
-    key = value.lstrip("-+")
-    column = SORT_KEYS.get(key)
+    column = SORT_KEYS.get(value.lstrip("-+"))
     if column is None:
         raise ValidationFailed("invalid sort", [field_error(
             "sort", f"must be one of {', '.join(SORT_KEYS)} with an optional leading '-'")])
-    tiebreak = ErrorLog.id.desc() if descending else ErrorLog.id.asc()
-    return [column.desc() if descending else column.asc(), tiebreak]
+    return column, value.startswith("-")
+
+
+def ordering(key: Any, id_column: Any, descending: bool) -> list:
+    """ORDER BY the key, ties by id in the same direction, so pages never overlap."""
+    return [key.desc(), id_column.desc()] if descending else [key.asc(), id_column.asc()]
 
 
 def count_bugs(session: Session, **filters: Any) -> tuple[int, bool]:
@@ -67,13 +70,45 @@ def count_bugs(session: Session, **filters: Any) -> tuple[int, bool]:
     return int(session.scalar(stmt)), False
 
 
+def _page_ids(session: Session, filters: dict[str, Any], key: Any, descending: bool, limit: int,
+              offset: int) -> list[int]:
+    stmt = apply_filters(select(ErrorLog.id), **filters).order_by(*ordering(key, ErrorLog.id, descending))
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def _search_page(session: Session, filters: dict[str, Any], key: Any, descending: bool, limit: int,
+                 offset: int) -> tuple[list[int], int, bool]:
+    """A text search's page ids, its capped total, and whether the total is capped.
+
+    The capped count already reads every match when there are at most SEARCH_COUNT_CAP of
+    them, so the same scan carries the sort key and the page is cut from those rows: one
+    pass over the trigram matches instead of two (the count's and the page's). Only a
+    search past the cap pages over the table, where a common term finds its page early."""
+    cap = limits.SEARCH_COUNT_CAP
+    matches = apply_filters(select(ErrorLog.id.label("id"), key.label("sort_key")), **filters) \
+        .limit(cap + 1).cte("matches")
+    counted = select(func.count().label("n")).select_from(matches).subquery("counted")
+    page = select(matches).order_by(*ordering(matches.c.sort_key, matches.c.id, descending)) \
+        .limit(limit).offset(offset).subquery("page")
+    # The count joins the page so that an empty page still brings it back.
+    rows = session.execute(select(counted.c.n, page.c.id).select_from(counted.outerjoin(page, true()))
+                           .order_by(*ordering(page.c.sort_key, page.c.id, descending))).all()
+    n = rows[0].n
+    if n <= cap:
+        return [r.id for r in rows if r.id is not None], n, False
+    return _page_ids(session, filters, key, descending, limit, offset), cap, True
+
+
 def list_bugs(filters: dict[str, Any], page: int, page_size: int, sort: str | None) -> dict[str, Any]:
-    order = parse_sort(sort)
+    key, descending = parse_sort(sort)
+    offset = (page - 1) * page_size
     with session_scope() as session:
-        total, capped = count_bugs(session, **filters)
-        # Page over ids first (an index-only scan even on page 500), then load the rows.
-        ids = session.scalars(apply_filters(select(ErrorLog.id), **filters)
-                              .order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
+        if filters.get("q"):
+            ids, total, capped = _search_page(session, filters, key, descending, page_size, offset)
+        else:
+            total, capped = count_bugs(session, **filters)
+            # Page over ids first (an index-only scan even on page 500), then load the rows.
+            ids = _page_ids(session, filters, key, descending, page_size, offset)
         by_id = {r.id: r for r in session.execute(select(*SUMMARY_COLUMNS).where(ErrorLog.id.in_(ids)))} \
             if ids else {}
         body = {"items": [summary_dict(by_id[i]) for i in ids if i in by_id], "total": total, "page": page,

@@ -122,6 +122,42 @@ def test_search_escapes_wildcards_and_caps_its_count(send, bugs, monkeypatch):
     assert "total_capped" not in bugs.get("/api/v1/bugs?q=1000").get_json()
 
 
+def _pages(bugs, query: str, page_size: int) -> tuple[list[int], set[tuple[int, bool]]]:
+    """Every page of a listing in order, and the (total, capped) each page reported."""
+    ids, totals, page = [], set(), 1
+    while True:
+        body = bugs.get(f"/api/v1/bugs{query}&page={page}&page_size={page_size}").get_json()
+        totals.add((body["total"], body.get("total_capped", False)))
+        if not body["items"]:
+            return ids, totals
+        ids += [b["id"] for b in body["items"]]
+        page += 1
+
+
+@pytest.mark.parametrize("cap", [1000, 4], ids=["under the cap", "past the cap"])
+def test_search_pages_in_every_order_are_the_matching_rows_of_the_plain_listing(send, bugs, monkeypatch, cap):
+    # Under the cap a search's page is cut from the rows its count read; past it the page
+    # comes from the table. Either way it must be exactly the plain listing, filtered.
+    from shared.core import limits
+
+    needles = set()
+    for i in range(9):
+        body = send(runtime(project="pg", line=i, message=f"{'needle' if i % 3 else 'hay'} {i}"))
+        for _ in range(i % 4):  # occurrence counts with ties, so ids break them
+            send(runtime(project="pg", line=i, message=f"{'needle' if i % 3 else 'hay'} {i}"))
+        if i % 3:
+            needles.add(body["id"])
+    monkeypatch.setattr(limits, "SEARCH_COUNT_CAP", cap)
+    for sort in ("last_seen_at", "first_seen_at", "occurrence_count", "id"):
+        for order in (sort, "-" + sort):
+            everything, _ = _pages(bugs, f"?project_id=pg&sort={order}", 4)
+            found, totals = _pages(bugs, f"?project_id=pg&q=NEEDLE&sort={order}", 2)
+            assert found == [i for i in everything if i in needles], order
+            assert totals == ({(4, True)} if cap == 4 else {(6, False)}), order
+    past = bugs.get("/api/v1/bugs?project_id=pg&q=needle&page=9&page_size=2").get_json()
+    assert past["items"] == [] and past["total"] == min(6, cap)
+
+
 def test_search_is_case_insensitive_over_type_and_message_and_ignores_other_fields(send, bugs):
     from shared.core import limits
 
