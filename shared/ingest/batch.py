@@ -13,6 +13,10 @@ per-bug cap) are data-modifying CTEs of it — one round trip and one commit for
 MAX_BATCH reports. On SQLite the same changes are separate statements in the same
 transaction.
 
+Concurrent batches (two workers, two replicas) lock rows in one order — bugs by
+fingerprint, counter and day rows by their keys, event ids by id — so two batches that share
+rows wait for each other instead of deadlocking.
+
 Every right-hand side of the upsert reads the row as it was before this statement: a bug
 keeps the source and level of its first report (its counters are keyed by both) and its
 first_version; everything else describes the latest report.
@@ -97,7 +101,7 @@ bn AS (SELECT bug.*, g.n, g.bucket, g.project_id, g.source FROM bug JOIN g ON g.
 per_day AS (
     INSERT INTO errorlog_daily (day, project_id, source, bucket, count)
     SELECT CAST(:day AS DATE), project_id, source, bucket, sum(n) FROM bn WHERE last_ingest <> 'rescan'
-    GROUP BY project_id, source, bucket
+    GROUP BY project_id, source, bucket ORDER BY project_id, source, bucket
     ON CONFLICT (day, project_id, source, bucket) DO UPDATE SET count = errorlog_daily.count + excluded.count
 ),
 counts_in AS (
@@ -106,7 +110,7 @@ counts_in AS (
            sum(CASE last_ingest WHEN 'created' THEN 1 WHEN 'reopened' THEN 1 ELSE 0 END),
            sum(CASE last_ingest WHEN 'rescan' THEN 0 WHEN 'reopened' THEN occurrence_count ELSE n END),
            CAST(:now AS TIMESTAMP)
-    FROM bn GROUP BY project_id, source, status, level, bucket
+    FROM bn GROUP BY project_id, source, status, level, bucket ORDER BY project_id, source, status, level, bucket
     {counters.UPSERT_TAIL}
 ),
 -- A reopened bug leaves its resolved status's row; never a row counts_in touches (that
@@ -237,8 +241,9 @@ def _claim_events(conn: Connection, items: list[Item], now: datetime) -> dict[in
         return {}
     cutoff = now - EVENT_ID_WINDOW
     if conn.dialect.name == "postgresql":
-        events = [{"project_id": i.params["project_id"], "event_id": i.params["event_id"],
-                   "fingerprint": i.params["fingerprint"]} for i in with_ids]
+        events = sorted(({"project_id": i.params["project_id"], "event_id": i.params["event_id"],
+                          "fingerprint": i.params["fingerprint"]} for i in with_ids),
+                        key=lambda e: (e["project_id"], e["event_id"]))
         claimed = {(r.project_id, r.event_id) for r in conn.execute(
             _CLAIM_EVENTS_PG, {"events": to_json(events), "now": now, "event_cutoff": cutoff})}
         seen = [i for i in with_ids if (i.params["project_id"], i.params["event_id"]) not in claimed]
@@ -269,7 +274,7 @@ def _upsert_pg(conn: Connection, groups: dict[str, list[Item]], now: datetime, d
     if not groups:
         return {}
     records, occurrences = [], []
-    for members in groups.values():
+    for _, members in sorted(groups.items()):
         row = _group_row(members)
         records.append({c: row[c] for c in COLUMNS} | {"n": row["n"], "bucket": row["bucket"],
                                                        "reported_at": _iso(row["reported_at"])})

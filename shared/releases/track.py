@@ -97,10 +97,15 @@ linked AS (
     ON CONFLICT (release_id, kind, environment, bug_id) DO NOTHING
     RETURNING release_id, kind, environment
 ),
+-- Lock the releases in id order before updating them: an UPDATE ... FROM has no order of
+-- its own, and two batches naming the same releases must queue, not deadlock.
+locked AS (
+    SELECT id FROM release WHERE id IN (SELECT release_id FROM linked) ORDER BY id FOR UPDATE
+),
 counted AS (
     UPDATE release SET {", ".join(f"{c} = release.{c} + s.{c}" for c in COUNTERS.values())},
                        last_seen_at = CAST(:now AS TIMESTAMP)
-    FROM (SELECT release_id, {_SUMS} FROM linked GROUP BY release_id) s
+    FROM (SELECT release_id, {_SUMS} FROM linked GROUP BY release_id) s JOIN locked ON locked.id = s.release_id
     WHERE release.id = s.release_id
 ),
 per_env AS (
@@ -110,7 +115,8 @@ per_env AS (
            {", ".join(f"s.{c}" for c in _ENV_KINDS)}, 0
     FROM (SELECT linked.release_id, linked.environment, r.project_id, {_SUMS}
           FROM linked JOIN release r ON r.id = linked.release_id
-          WHERE linked.kind <> 'cicd_failure' GROUP BY linked.release_id, linked.environment, r.project_id) s
+          WHERE linked.kind <> 'cicd_failure' GROUP BY linked.release_id, linked.environment, r.project_id
+          ORDER BY linked.release_id, linked.environment) s
     ON CONFLICT (release_id, environment) DO UPDATE SET
         {", ".join(f"{c} = release_environment.{c} + excluded.{c}" for c in _ENV_KINDS)},
         last_seen_at = CASE WHEN excluded.last_seen_at > release_environment.last_seen_at
@@ -148,14 +154,13 @@ def after_batch(conn: Connection, reports: list[tuple[Any, Any]], now: datetime)
     costs two round trips here, not four per bug."""
     links: dict[tuple[int, str, str, int], dict[str, Any]] = {}
     releases: dict[tuple[str, str | None, str | None], int | None] = {}
-    for report, row in reports:
-        kind = kind_of(report.source, row.last_ingest)
-        if kind is None:
-            continue
-        commit = commit_of(report)
-        key = (report.project_id, report.version, commit)
-        if key not in releases:
-            releases[key] = resolve(conn, report.project_id, report.version, commit, now)
+    counted = [(report, row, kind, (report.project_id, report.version, commit_of(report)))
+               for report, row in reports if (kind := kind_of(report.source, row.last_ingest)) is not None]
+    # Resolved in key order (resolving can create or fill a release) so that concurrent
+    # batches take release rows in one order.
+    for key in sorted({key for *_, key in counted}, key=lambda k: (k[0], k[1] or "", k[2] or "")):
+        releases[key] = resolve(conn, *key, now)
+    for report, row, kind, key in counted:
         release_id = releases[key]
         if release_id is None:
             continue
@@ -167,7 +172,8 @@ def after_batch(conn: Connection, reports: list[tuple[Any, Any]], now: datetime)
     if not links:
         return
     if conn.dialect.name == "postgresql":
-        rows = [{k: link[k] for k in ("release_id", "kind", "environment", "bug_id")} for link in links.values()]
+        rows = [{k: link[k] for k in ("release_id", "kind", "environment", "bug_id")}
+                for _, link in sorted(links.items())]
         sql.execute(conn, _LINK_BATCH_PG, {"links": json.dumps(rows), "now": now})
         return
     for params in links.values():
