@@ -64,7 +64,11 @@ _INSERT_HEAD = (f"INSERT INTO errorlog ({', '.join(COLUMNS)}, status, occurrence
 _UPSERT_ONE = (_INSERT_HEAD + f"\nVALUES ({', '.join(':' + c for c in COLUMNS)}, 'NEW', :n, false, :now, :now, "
                "'created')" + _ON_CONFLICT)
 
-_PG_TYPES = {"line_number": "integer", "reported_at": "timestamp"}
+# context and stack_trace are JSON text already (shared/ingest/store.py): the batch parameter
+# carries them as JSON values, spliced in rather than encoded again as escaped strings, and a
+# `json` column gives back exactly the text it was given.
+_RAW_JSON = ("context", "stack_trace")
+_PG_TYPES = {"line_number": "integer", "reported_at": "timestamp", "context": "json", "stack_trace": "json"}
 _GROUP_RECORD = ", ".join(f"{c} {_PG_TYPES.get(c, 'text')}" for c in COLUMNS) + ", n integer, bucket integer"
 _OCC_FIELDS = ("level", "error_message", "environment", "version", "commit_hash", "reported_at", "context",
                "stack_trace", "event_id")
@@ -77,7 +81,8 @@ o AS (SELECT * FROM json_to_recordset(CAST(:occurrences AS json)) AS o({_OCC_REC
 occ AS (
     INSERT INTO occurrence ({_OCC_COLUMNS})
     SELECT bn.id, bn.occurrence_count - bn.n + o.k, CAST(:now AS TIMESTAMP), o.level, o.error_message,
-           o.environment, o.version, o.commit_hash, o.reported_at, o.context, o.stack_trace, o.event_id
+           o.environment, o.version, o.commit_hash, o.reported_at, CAST(o.context AS text),
+           CAST(o.stack_trace AS text), o.event_id
     FROM o JOIN bn ON bn.fingerprint = o.fingerprint
     -- only the newest :keep of a group: the trim below cannot see rows this statement inserts
     WHERE bn.last_ingest <> 'rescan' AND o.k > bn.n - CAST(:keep AS INTEGER)
@@ -92,7 +97,7 @@ _BATCH_PG = f"""
 WITH g AS (SELECT * FROM json_to_recordset(CAST(:groups AS json)) AS g({_GROUP_RECORD})),
 bug AS (
     {_INSERT_HEAD}
-    SELECT {", ".join("g." + c for c in COLUMNS)}, 'NEW', g.n, false, CAST(:now AS TIMESTAMP),
+    SELECT {", ".join(f"CAST(g.{c} AS text)" if c in _RAW_JSON else "g." + c for c in COLUMNS)}, 'NEW', g.n, false, CAST(:now AS TIMESTAMP),
            CAST(:now AS TIMESTAMP), 'created' FROM g
     {_ON_CONFLICT}
 ),
@@ -199,6 +204,16 @@ def to_json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def records_json(records: list[dict[str, Any]]) -> str:
+    """A JSON array of the records, their _RAW_JSON members written as the JSON they hold."""
+    parts = []
+    for record in records:
+        head = to_json({k: v for k, v in record.items() if k not in _RAW_JSON})
+        raw = ",".join(f'"{k}":{"null" if record[k] is None else record[k]}' for k in _RAW_JSON if k in record)
+        parts.append(head[:-1] + ("," if len(head) > 2 and raw else "") + raw + "}")
+    return "[" + ",".join(parts) + "]"
+
+
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -282,9 +297,9 @@ def _upsert_pg(conn: Connection, groups: dict[str, list[Item]], now: datetime, d
             occurrences += [{"fingerprint": m.params["fingerprint"], "k": k, "reported_at": _iso(m.params["reported_at"]),
                              **{f: m.params[f] for f in _OCC_FIELDS if f != "reported_at"}}
                             for k, m in enumerate(members, start=1)]
-    params = {"groups": to_json(records), "now": now, "day": day, "keep": keep}
+    params = {"groups": records_json(records), "now": now, "day": day, "keep": keep}
     if keep:
-        params["occurrences"] = to_json(occurrences)
+        params["occurrences"] = records_json(occurrences)
     statement = BATCH_PG_WITH_OCCURRENCES if keep else BATCH_PG
     return {r.fingerprint: r for r in conn.execute(statement, params)}
 

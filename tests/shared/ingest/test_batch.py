@@ -86,3 +86,29 @@ def test_two_batches_sharing_bugs_in_opposite_orders_queue_instead_of_deadlockin
         assert counts == {1: 3, 2: 3}
     holder.close()
     observer.close()
+
+
+def test_context_and_stack_trace_are_stored_as_exactly_the_json_text_prepared(pg_url, monkeypatch):
+    # The batch parameter splices these in as JSON values instead of escaped strings
+    # (batch.records_json); what lands in the bug and its occurrences must be the same text.
+    truncate_all(pg_url)
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    reset_settings()
+    frames = [{"file": "app/x.py", "line": 3, "function": "go", "code": 'raise ValueError("bad \\\\ \\"x\\"")'}]
+    payload = {**runtime(project="raw", line=7), "context": {
+        "quote": 'say "hi" \\ back\\slash', "lines": "a\nb\tc\u2028d", "unicode": "é 漢字 😀", "empty": "",
+        "numbers": [1, 2.5, -0.0, 10 ** 20, None, True, False], "nested": {"deeper": {"k": "v"}}}}
+    payload["error"]["stack_trace"] = frames
+    prepared = store.prepare(validate_report(payload)).params
+    _write([payload, payload])  # one coalesced group: one bug, two occurrences
+    observer = _connect(pg_url)
+    assert observer.run("SELECT context, stack_trace FROM errorlog WHERE project_id = 'raw'") == \
+        [[prepared["context"], prepared["stack_trace"]]]
+    assert observer.run("SELECT context, stack_trace FROM occurrence") == [[prepared["context"], prepared["stack_trace"]]] * 2
+    bare = runtime(project="raw", line=8)  # no stack trace: NULL, not the JSON text 'null'
+    _write([bare])
+    expected = store.prepare(validate_report(bare)).params
+    assert expected["stack_trace"] is None
+    assert observer.run("SELECT context, stack_trace FROM errorlog WHERE line_number = 8") == \
+        [[expected["context"], None]]
+    observer.close()
