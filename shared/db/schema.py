@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # imported lazily: the ingest hot path (shared/db/driver.py) 
 #   7: errorlog.search_text (generated) and its trigram index replace the two-column one
 #   8: alerts (alert_rule, alert_delivery, alert_throttle, alert_spike)
 #   9: releases and deploys (release, release_environment, release_bug, deploy), backfilled
-SCHEMA_VERSION = "9"
+#  10: errorlog.search_text keeps a finer statistics sample on PostgreSQL (search plans)
+SCHEMA_VERSION = "10"
 
 
 def _schema_version(conn: Connection) -> str | None:

@@ -4,6 +4,7 @@ in place on start-up, idempotently, keeping every row — on SQLite and PostgreS
 from sqlalchemy import create_engine, inspect, text
 
 from shared.core.fingerprint import fingerprint
+from shared.db import migrations
 from shared.db.engine import dispose_engines, get_engine
 from tests.functions.conftest import cicd, runtime
 
@@ -170,3 +171,26 @@ def test_schema_6_gains_the_search_column_and_old_rows_are_searchable(db_url, fu
     assert [b["id"] for b in bugs.get("/api/v1/bugs?q=quota exceeded").get_json()["items"]] == [bug_id]
     other = report.post("/api/v1/logs/report", json=runtime(project="s6", line=9, message="QUOTA again")).get_json()
     assert {b["id"] for b in bugs.get("/api/v1/bugs?q=Quota").get_json()["items"]} == {bug_id, other["id"]}
+
+
+def test_schema_9_search_text_gets_its_finer_statistics_and_is_analyzed(db_url, function_client):
+    report = function_client("report")
+    for i in range(30):
+        report.post("/api/v1/logs/report", json=runtime(project="s9", line=i, message=f"quota {i}"))
+    if get_engine().dialect.name != "postgresql":
+        return  # SQLite plans without per-column statistics targets; nothing to set
+    target = "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'errorlog'::regclass AND attname = 'search_text'"
+    analyzed = ("SELECT count(*) FROM pg_stats WHERE tablename = 'errorlog' AND attname = 'search_text' "
+                "AND schemaname = current_schema()")
+    with get_engine().begin() as conn:
+        assert conn.execute(text(target)).scalar() == migrations.SEARCH_STATISTICS
+        conn.execute(text("ALTER TABLE errorlog ALTER COLUMN search_text SET STATISTICS -1"))  # what schema 9 had
+        conn.execute(text("UPDATE logcenter_meta SET value = '9' WHERE name = 'schema_version'"))
+        # Forget any statistics an earlier test's ANALYZE left (the tests' role is a superuser).
+        conn.execute(text("DELETE FROM pg_statistic WHERE starelid = 'errorlog'::regclass"))
+        assert conn.execute(text(analyzed)).scalar() == 0
+    dispose_engines()
+    get_engine()
+    with get_engine().begin() as conn:
+        assert conn.execute(text(target)).scalar() == migrations.SEARCH_STATISTICS
+        assert conn.execute(text(analyzed)).scalar() == 1
