@@ -69,6 +69,7 @@ _UPSERT_ONE = (_INSERT_HEAD + f"\nVALUES ({', '.join(':' + c for c in COLUMNS)},
 # `json` column gives back exactly the text it was given.
 _RAW_JSON = ("context", "stack_trace")
 _PG_TYPES = {"line_number": "integer", "reported_at": "timestamp", "context": "json", "stack_trace": "json"}
+_GROUP_VALUES = ", ".join(f"CAST(g.{c} AS text)" if c in _RAW_JSON else "g." + c for c in COLUMNS)
 _GROUP_RECORD = ", ".join(f"{c} {_PG_TYPES.get(c, 'text')}" for c in COLUMNS) + ", n integer, bucket integer"
 _OCC_FIELDS = ("level", "error_message", "environment", "version", "commit_hash", "reported_at", "context",
                "stack_trace", "event_id")
@@ -97,7 +98,7 @@ _BATCH_PG = f"""
 WITH g AS (SELECT * FROM json_to_recordset(CAST(:groups AS json)) AS g({_GROUP_RECORD})),
 bug AS (
     {_INSERT_HEAD}
-    SELECT {", ".join(f"CAST(g.{c} AS text)" if c in _RAW_JSON else "g." + c for c in COLUMNS)}, 'NEW', g.n, false, CAST(:now AS TIMESTAMP),
+    SELECT {_GROUP_VALUES}, 'NEW', g.n, false, CAST(:now AS TIMESTAMP),
            CAST(:now AS TIMESTAMP), 'created' FROM g
     {_ON_CONFLICT}
 ),

@@ -104,7 +104,8 @@ def test_context_and_stack_trace_are_stored_as_exactly_the_json_text_prepared(pg
     observer = _connect(pg_url)
     assert observer.run("SELECT context, stack_trace FROM errorlog WHERE project_id = 'raw'") == \
         [[prepared["context"], prepared["stack_trace"]]]
-    assert observer.run("SELECT context, stack_trace FROM occurrence") == [[prepared["context"], prepared["stack_trace"]]] * 2
+    assert observer.run("SELECT context, stack_trace FROM occurrence") == \
+        [[prepared["context"], prepared["stack_trace"]]] * 2
     bare = runtime(project="raw", line=8)  # no stack trace: NULL, not the JSON text 'null'
     _write([bare])
     expected = store.prepare(validate_report(bare)).params
