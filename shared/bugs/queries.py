@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, case, func, select, true, union
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from shared.bugs import search
 from shared.bugs.serialize import SUMMARY_COLUMNS, bug_dict, history_dict, summary_dict
 from shared.core import limits
 from shared.core.vocabulary import OPEN_STATUSES
@@ -29,16 +31,15 @@ DEFAULT_SORT = "-last_seen_at"
 
 def apply_filters(stmt: Select, *, project_id: list[str] | None = None, source: list[str] | None = None,
                   status: list[str] | None = None, level: list[str] | None = None,
-                  q: str | None = None, model: type = ErrorLog) -> Select:
-    """WHERE clauses for the list filters, on `errorlog` or on its counters."""
+                  q: str | None = None, model: type = ErrorLog, narrow_on: Connection | None = None) -> Select:
+    """WHERE clauses for the list filters, on `errorlog` or on its counters. `narrow_on`: the
+    connection of a scan that collects matches, whose index question search.condition may
+    narrow (never a page query: its plan rests on the estimate of the whole term)."""
     for column, values in (("project_id", project_id), ("source", source), ("status", status), ("level", level)):
         if values:
             stmt = stmt.where(getattr(model, column).in_(values))
     if q:
-        # The whole pattern is one parameter so PostgreSQL can plan it against the trigram
-        # index; the database folds it with the same lower() that built search_text.
-        pattern = "%" + q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-        stmt = stmt.where(ErrorLog.search_text.like(func.lower(pattern), escape="/"))
+        stmt = stmt.where(*search.condition(q, narrow_on))
     return stmt
 
 
@@ -57,17 +58,10 @@ def ordering(key: Any, id_column: Any, descending: bool) -> list:
     return [key.desc(), id_column.desc()] if descending else [key.asc(), id_column.asc()]
 
 
-def count_bugs(session: Session, **filters: Any) -> tuple[int, bool]:
-    """How many bugs match, and whether the number stopped at the search cap.
-
-    Filters on project/source/status/level read the counters. A text search has to look at
-    rows, so it counts at most SEARCH_COUNT_CAP of them: "1000+" is all a person needs."""
-    if filters.get("q"):
-        matches = apply_filters(select(ErrorLog.id), **filters).limit(limits.SEARCH_COUNT_CAP + 1).subquery()
-        n = session.scalar(select(func.count()).select_from(matches))
-        return min(n, limits.SEARCH_COUNT_CAP), n > limits.SEARCH_COUNT_CAP
+def count_bugs(session: Session, **filters: Any) -> int:
+    """How many bugs match filters on project/source/status/level: read from the counters."""
     stmt = apply_filters(select(func.coalesce(func.sum(BugCounts.bugs), 0)), model=BugCounts, **filters)
-    return int(session.scalar(stmt)), False
+    return int(session.scalar(stmt))
 
 
 def _page_ids(session: Session, filters: dict[str, Any], key: Any, descending: bool, limit: int,
@@ -78,15 +72,16 @@ def _page_ids(session: Session, filters: dict[str, Any], key: Any, descending: b
 
 def _search_page(session: Session, filters: dict[str, Any], key: Any, descending: bool, limit: int,
                  offset: int) -> tuple[list[int], int, bool]:
-    """A text search's page ids, its capped total, and whether the total is capped.
+    """A text search's page ids, its total, and whether the total stopped at the cap.
 
-    The capped count already reads every match when there are at most SEARCH_COUNT_CAP of
-    them, so the same scan carries the sort key and the page is cut from those rows: one
-    pass over the trigram matches instead of two (the count's and the page's). Only a
-    search past the cap pages over the table, where a common term finds its page early."""
+    A text search has to look at rows, so it counts at most SEARCH_COUNT_CAP of them ("1000+"
+    is all a person needs). That scan reads every match when there are at most the cap, so it
+    carries the sort key too and the page is cut from those rows: one pass over the trigram
+    matches instead of two. Only a search past the cap pages over the table, where a common
+    term finds its page early."""
     cap = limits.SEARCH_COUNT_CAP
-    matches = apply_filters(select(ErrorLog.id.label("id"), key.label("sort_key")), **filters) \
-        .limit(cap + 1).cte("matches")
+    matches = apply_filters(select(ErrorLog.id.label("id"), key.label("sort_key")), **filters,
+                            narrow_on=session.connection()).limit(cap + 1).cte("matches")
     counted = select(func.count().label("n")).select_from(matches).subquery("counted")
     page = select(matches).order_by(*ordering(matches.c.sort_key, matches.c.id, descending)) \
         .limit(limit).offset(offset).subquery("page")
@@ -106,7 +101,7 @@ def list_bugs(filters: dict[str, Any], page: int, page_size: int, sort: str | No
         if filters.get("q"):
             ids, total, capped = _search_page(session, filters, key, descending, page_size, offset)
         else:
-            total, capped = count_bugs(session, **filters)
+            total, capped = count_bugs(session, **filters), False
             # Page over ids first (an index-only scan even on page 500), then load the rows.
             ids = _page_ids(session, filters, key, descending, page_size, offset)
         by_id = {r.id: r for r in session.execute(select(*SUMMARY_COLUMNS).where(ErrorLog.id.in_(ids)))} \
@@ -170,8 +165,7 @@ def list_projects(source: list[str] | None, q: str | None = None, page: int = 1,
     stmt = select(project, *(c.label(n) for n, c in columns.items())) \
         .select_from(names.outerjoin(counts, counts.c.project_id == project))
     if q:
-        pattern = "%" + q.lower().replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-        stmt = stmt.where(func.lower(project).like(pattern, escape="/"))
+        stmt = stmt.where(func.lower(project).like(search.like_pattern(q.lower()), escape="/"))
     order = project if key == "project_id" else columns[key]
     # Ties (same count) in name order, so pages never overlap.
     ordering = [order.desc() if descending else order.asc()]

@@ -18,7 +18,7 @@ from shared.http.errors import Conflict, ValidationFailed, field_error
 def pending(source: list[str] | None, project_id: list[str] | None, limit: int) -> dict[str, Any]:
     filters = dict(source=source, project_id=project_id, status=PENDING_STATUSES)
     with session_scope() as session:
-        total, _ = count_bugs(session, **filters)
+        total = count_bugs(session, **filters)
         rows = session.execute(apply_filters(select(*SUMMARY_COLUMNS), **filters)
                                .order_by(ErrorLog.first_seen_at.asc(), ErrorLog.id.asc()).limit(limit)).all()
         # Summaries, like the bug list: the repair agent reads the whole bug when it claims it.
