@@ -261,7 +261,8 @@ def explain(db_url: str, max_id: int, releases: list[tuple[str, str, str]]) -> N
         run()
         print(f"\n### {name}\n")
         for statement, params in captured:
-            if statement.strip().upper().startswith(("BEGIN", "SELECT 1")) or "pg_catalog" in statement:
+            if statement.strip().upper().startswith(("BEGIN", "SELECT 1", "SAVEPOINT", "RELEASE", "ROLLBACK")) \
+                    or "pg_catalog" in statement:
                 continue
             cur = raw.cursor()
             cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) " + statement, params)

@@ -64,20 +64,30 @@ def count_bugs(session: Session, **filters: Any) -> int:
     return int(session.scalar(stmt))
 
 
-def _page_ids(session: Session, filters: dict[str, Any], key: Any, descending: bool, limit: int,
-              offset: int) -> list[int]:
-    stmt = apply_filters(select(ErrorLog.id), **filters).order_by(*ordering(key, ErrorLog.id, descending))
-    return list(session.scalars(stmt.limit(limit).offset(offset)))
+def _with_rows(page: Any, descending: bool, outer: Any = None) -> Select:
+    """The summaries of a page of ids (a subquery of id and sort_key), in page order. The
+    page is found first (an index-only scan even on page 500), then 20 rows by primary key,
+    in the same statement."""
+    joined = (outer.outerjoin(page, true()) if outer is not None else page) \
+        .join(ErrorLog, ErrorLog.id == page.c.id, isouter=outer is not None)
+    return select(*SUMMARY_COLUMNS).select_from(joined).order_by(*ordering(page.c.sort_key, page.c.id, descending))
+
+
+def _page(session: Session, filters: dict[str, Any], key: Any, descending: bool, limit: int,
+          offset: int) -> list[Any]:
+    ids = apply_filters(select(ErrorLog.id.label("id"), key.label("sort_key")), **filters) \
+        .order_by(*ordering(key, ErrorLog.id, descending)).limit(limit).offset(offset).subquery("page")
+    return session.execute(_with_rows(ids, descending)).all()
 
 
 def _search_page(session: Session, filters: dict[str, Any], key: Any, descending: bool, limit: int,
-                 offset: int) -> tuple[list[int], int, bool]:
-    """A text search's page ids, its total, and whether the total stopped at the cap.
+                 offset: int) -> tuple[list[Any], int, bool]:
+    """A text search's page of summaries, its total, and whether the total stopped at the cap.
 
     A text search has to look at rows, so it counts at most SEARCH_COUNT_CAP of them ("1000+"
     is all a person needs). That scan reads every match when there are at most the cap, so it
-    carries the sort key too and the page is cut from those rows: one pass over the trigram
-    matches instead of two. Only a search past the cap pages over the table, where a common
+    carries the sort key too and the page is cut from those rows: one statement, one pass
+    over the trigram matches. Only a search past the cap pages over the table, where a common
     term finds its page early."""
     cap = limits.SEARCH_COUNT_CAP
     matches = apply_filters(select(ErrorLog.id.label("id"), key.label("sort_key")), **filters,
@@ -85,13 +95,12 @@ def _search_page(session: Session, filters: dict[str, Any], key: Any, descending
     counted = select(func.count().label("n")).select_from(matches).subquery("counted")
     page = select(matches).order_by(*ordering(matches.c.sort_key, matches.c.id, descending)) \
         .limit(limit).offset(offset).subquery("page")
-    # The count joins the page so that an empty page still brings it back.
-    rows = session.execute(select(counted.c.n, page.c.id).select_from(counted.outerjoin(page, true()))
-                           .order_by(*ordering(page.c.sort_key, page.c.id, descending))).all()
+    # The count is outer-joined to the page so that an empty page still brings it back.
+    rows = session.execute(_with_rows(page, descending, outer=counted).add_columns(counted.c.n)).all()
     n = rows[0].n
     if n <= cap:
-        return [r.id for r in rows if r.id is not None], n, False
-    return _page_ids(session, filters, key, descending, limit, offset), cap, True
+        return [r for r in rows if r.id is not None], n, False
+    return _page(session, filters, key, descending, limit, offset), cap, True
 
 
 def list_bugs(filters: dict[str, Any], page: int, page_size: int, sort: str | None) -> dict[str, Any]:
@@ -99,15 +108,11 @@ def list_bugs(filters: dict[str, Any], page: int, page_size: int, sort: str | No
     offset = (page - 1) * page_size
     with session_scope() as session:
         if filters.get("q"):
-            ids, total, capped = _search_page(session, filters, key, descending, page_size, offset)
+            rows, total, capped = _search_page(session, filters, key, descending, page_size, offset)
         else:
             total, capped = count_bugs(session, **filters), False
-            # Page over ids first (an index-only scan even on page 500), then load the rows.
-            ids = _page_ids(session, filters, key, descending, page_size, offset)
-        by_id = {r.id: r for r in session.execute(select(*SUMMARY_COLUMNS).where(ErrorLog.id.in_(ids)))} \
-            if ids else {}
-        body = {"items": [summary_dict(by_id[i]) for i in ids if i in by_id], "total": total, "page": page,
-                "page_size": page_size}
+            rows = _page(session, filters, key, descending, page_size, offset)
+        body = {"items": [summary_dict(r) for r in rows], "total": total, "page": page, "page_size": page_size}
         if capped:
             body["total_capped"] = True
         return body
