@@ -34,6 +34,7 @@ COMMON = 0.2  # a trigram in at least this share of the sample is not worth inte
 NARROW_MAX = 0.05  # ...and the part asked for instead must be rarer than this (its own list is read whole)
 SAMPLE_SECONDS = 300
 
+_ROWS_SQL = text("SELECT reltuples FROM pg_class WHERE oid = CAST('errorlog' AS regclass)")
 _SAMPLE_SQL = text("""
 SELECT unnest(coalesce(histogram_bounds::text::text[], '{}') || coalesce(most_common_vals::text::text[], '{}'))
 FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'errorlog' AND attname = 'search_text'""")
@@ -73,31 +74,56 @@ def index_part(term: str, share: Callable[[str], float]) -> str | None:
 
 
 class _Sample:
-    """The planner's sample of search_text, per database, refreshed every SAMPLE_SECONDS."""
+    """The planner's sample of search_text, per database, refreshed every SAMPLE_SECONDS, and
+    the part chosen for each term against it (a dashboard repeats its searches)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_url: dict[str, tuple[float, list[str]]] = {}
+        self._by_url: dict[str, tuple[float, list[str], float]] = {}  # read at, entries, table rows
+        self._parts: dict[tuple[str, str], str | None] = {}  # emptied when a sample is read
+
+    def part(self, conn: Connection, term: str) -> str | None:
+        entries = self.entries(conn)
+        if not entries:
+            return None
+        key = (str(conn.engine.url), term)
+        if key not in self._parts:
+            if len(self._parts) > 4096:
+                self._parts.clear()
+            self._parts[key] = index_part(term, share_in(entries))
+        return self._parts[key]
 
     def entries(self, conn: Connection) -> list[str]:
+        return self._read(conn)[1]
+
+    def expected_matches(self, conn: Connection, term: str) -> float:
+        """How many bugs the sample says contain `term` (0 without a sample)."""
+        _, entries, rows = self._read(conn)
+        return share_in(entries)(term.lower()) * rows
+
+    def _read(self, conn: Connection) -> tuple[float, list[str], float]:
         url = str(conn.engine.url)
         now = time.monotonic()
         cached = self._by_url.get(url)
         if cached is not None and now - cached[0] < SAMPLE_SECONDS:
-            return cached[1]
+            return cached
         try:
             with conn.begin_nested():  # a failure must not abort the request's transaction
                 entries = [row[0] for row in conn.execute(_SAMPLE_SQL) if row[0]]
+                rows = max(float(conn.execute(_ROWS_SQL).scalar() or 0), 0.0)
         except DBAPIError as exc:
             log.warning("no search_text sample (%s): searches ask the index for whole terms", type(exc).__name__)
-            entries = []
+            entries, rows = [], 0.0
+        read = (now, entries, rows)
         with self._lock:
-            self._by_url[url] = (now, entries)
-        return entries
+            self._by_url[url] = read
+            self._parts.clear()
+        return read
 
     def clear(self) -> None:
         with self._lock:
             self._by_url.clear()
+            self._parts.clear()
 
 
 sample = _Sample()
@@ -109,14 +135,18 @@ def share_in(entries: list[str]) -> Callable[[str], float]:
     return share
 
 
+def likely_past(conn: Connection, q: str, cap: int) -> bool:
+    """Whether the sample expects well over `cap` bugs to contain `q` (PostgreSQL only)."""
+    return conn.dialect.name == "postgresql" and sample.expected_matches(conn, q) > 2 * cap
+
+
 def condition(q: str, conn: Connection | None = None) -> list[ColumnElement]:
     """The WHERE clauses of `q`. Given a PostgreSQL connection, the index is asked only for
     the term's uncommon part (index_part) and the whole term is checked on each row."""
     whole = ErrorLog.search_text.like(func.lower(like_pattern(q)), escape="/")
     if conn is None or conn.dialect.name != "postgresql":
         return [whole]
-    entries = sample.entries(conn)
-    part = index_part(q, share_in(entries)) if entries else None
+    part = sample.part(conn, q)
     if part is None:
         return [whole]
     # `|| ''` hides the column from the index, so the whole term is a check, not a second

@@ -70,3 +70,28 @@ def test_a_narrowed_search_finds_exactly_what_the_whole_term_finds(db_url, funct
             expected = conn.execute(text(f"SELECT count(*) FROM errorlog WHERE {where}"), {"p": f"%{term}%"}).scalar()
         assert body["total"] == expected, query
         assert all(term in f"{b['error_type']} {b['error_message']}".lower() for b in body["items"]), query
+
+
+def test_a_term_the_sample_expects_past_the_cap_is_only_counted_and_pages_the_same(db_url, function_client, monkeypatch):
+    from shared.core import limits
+
+    send = function_client("report")
+    for n in range(120):
+        send.post("/api/v1/logs/report", json=runtime(project="p", type_=f"Err{n % 30}", line=n, message=f"case {n}"))
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE errorlog"))
+    search.sample.clear()
+    monkeypatch.setattr(limits, "SEARCH_COUNT_CAP", 5)
+    with engine.connect() as conn:  # 'err1' is in 11 of 30 types: ~44 bugs, well past 2 x 5
+        assert search.likely_past(conn, "Err1", 5) == (engine.dialect.name == "postgresql")
+    bugs = function_client("bugs")
+    queries = ["?q=Err1", "?q=Err1&page=3&page_size=2", "?q=Err1&sort=-occurrence_count", "?q=Err1&page=40",
+               "?q=case 1"]
+    predicted = [bugs.get(f"/api/v1/bugs{q}").get_json() for q in queries]
+    monkeypatch.setattr(search, "likely_past", lambda conn, q, cap: False)
+    collected = [bugs.get(f"/api/v1/bugs{q}").get_json() for q in queries]
+    assert predicted == collected
+    assert predicted[0]["total"] == 5 and predicted[0]["total_capped"] is True
+    assert predicted[3]["items"] == [] and predicted[1]["items"] != []
