@@ -29,13 +29,16 @@ SORT_KEYS = {
 DEFAULT_SORT = "-last_seen_at"
 
 
+FILTER_COLUMNS = ("project_id", "source", "status", "level")  # the list filters besides `q`
+
+
 def apply_filters(stmt: Select, *, project_id: list[str] | None = None, source: list[str] | None = None,
                   status: list[str] | None = None, level: list[str] | None = None,
                   q: str | None = None, model: type = ErrorLog, narrow_on: Connection | None = None) -> Select:
     """WHERE clauses for the list filters, on `errorlog` or on its counters. `narrow_on`: the
     connection of a scan that collects matches, whose index question search.condition may
     narrow (never a page query: its plan rests on the estimate of the whole term)."""
-    for column, values in (("project_id", project_id), ("source", source), ("status", status), ("level", level)):
+    for column, values in zip(FILTER_COLUMNS, (project_id, source, status, level)):
         if values:
             stmt = stmt.where(getattr(model, column).in_(values))
     if q:
@@ -92,12 +95,11 @@ def _search_page(session: Session, filters: dict[str, Any], key: Any, descending
     counted."""
     cap = limits.SEARCH_COUNT_CAP
     conn = session.connection()
-    if not any(filters.get(f) for f in ("project_id", "source", "status", "level")) \
-            and search.likely_past(conn, filters["q"], cap):
+    if not any(filters.get(f) for f in FILTER_COLUMNS) and search.likely_past(conn, filters["q"], cap):
         # A term the planner's sample finds in thousands of bugs: its matches would be
         # collected only to be thrown away, so count them up to the cap and page over the table.
-        counted = apply_filters(select(ErrorLog.id), **filters, narrow_on=conn).limit(cap + 1).subquery()
-        n = session.scalar(select(func.count()).select_from(counted))
+        found = apply_filters(select(ErrorLog.id), **filters, narrow_on=conn).limit(cap + 1).subquery()
+        n = session.scalar(select(func.count()).select_from(found))
         return _page(session, filters, key, descending, limit, offset), min(n, cap), n > cap
     matches = apply_filters(select(ErrorLog.id.label("id"), key.label("sort_key")), **filters,
                             narrow_on=conn).limit(cap + 1).cte("matches")

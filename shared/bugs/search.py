@@ -80,26 +80,28 @@ class _Sample:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_url: dict[str, tuple[float, list[str], float]] = {}  # read at, entries, table rows
-        self._parts: dict[tuple[str, str], str | None] = {}  # emptied when a sample is read
+        # (url, term) -> (the part to ask the index for, the matches expected); emptied when a
+        # sample is read
+        self._terms: dict[tuple[str, str], tuple[str | None, float]] = {}
 
     def part(self, conn: Connection, term: str) -> str | None:
-        entries = self.entries(conn)
-        if not entries:
-            return None
-        key = (str(conn.engine.url), term)
-        if key not in self._parts:
-            if len(self._parts) > 4096:
-                self._parts.clear()
-            self._parts[key] = index_part(term, share_in(entries))
-        return self._parts[key]
-
-    def entries(self, conn: Connection) -> list[str]:
-        return self._read(conn)[1]
+        return self._term(conn, term)[0]
 
     def expected_matches(self, conn: Connection, term: str) -> float:
         """How many bugs the sample says contain `term` (0 without a sample)."""
+        return self._term(conn, term)[1]
+
+    def _term(self, conn: Connection, term: str) -> tuple[str | None, float]:
         _, entries, rows = self._read(conn)
-        return share_in(entries)(term.lower()) * rows
+        key = (str(conn.engine.url), term)
+        known = self._terms.get(key)
+        if known is None:
+            share = share_in(entries)
+            known = (index_part(term, share) if entries else None, share(term.lower()) * rows)
+            if len(self._terms) > 4096:
+                self._terms.clear()
+            self._terms[key] = known
+        return known
 
     def _read(self, conn: Connection) -> tuple[float, list[str], float]:
         url = str(conn.engine.url)
@@ -117,13 +119,13 @@ class _Sample:
         read = (now, entries, rows)
         with self._lock:
             self._by_url[url] = read
-            self._parts.clear()
+            self._terms.clear()
         return read
 
     def clear(self) -> None:
         with self._lock:
             self._by_url.clear()
-            self._parts.clear()
+            self._terms.clear()
 
 
 sample = _Sample()
